@@ -1,0 +1,168 @@
+#include "actors/diagnostics.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "caf/event_based_actor.hpp"
+#include "caf/skip.hpp"
+#include "caf/typed_event_based_actor.hpp"
+
+namespace tandem {
+
+namespace {
+
+// While storage is failing, pending events are kept up to this many times max_events; beyond
+// that the oldest are dropped (and counted) so a dead disk cannot exhaust memory.
+constexpr uint64_t pending_factor = 2;
+
+diagnostics_actor::behavior_type make_behavior(diagnostics_actor::stateful_pointer<diagnostics_state> self);
+
+} // namespace
+
+void diagnostics_state::record(event_report&& r) {
+  diag_event e;
+  e.seq = ++next_seq;
+  e.time_ms = cfg.wall_now();
+  e.sev = r.sev;
+  e.node = cfg.node_name;
+  e.source = std::move(r.source);
+  e.kind = std::move(r.kind);
+  e.text = std::move(r.text);
+  ring.push_back(e);
+  while (ring.size() > cfg.max_events) ring.pop_front();
+  for (auto& l : listeners) self->send(l, e);
+  pending.push_back(std::move(e));
+  if (pending.size() > pending_factor * cfg.max_events) {
+    auto excess = pending.size() - pending_factor * cfg.max_events;
+    pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(excess));
+    dropped += excess;
+  }
+  // The commit message queues behind everything already in the mailbox, so a burst of events
+  // is committed in one transaction.
+  if (!commit_queued && !failing) {
+    commit_queued = true;
+    self->send(self, atom::commit_v);
+  }
+}
+
+diagnostics_state::~diagnostics_state() {
+  // Whatever is still pending when the actor ends is committed (orderly stop or restart).
+  std::string ignored;
+  if (cfg.store && !pending.empty()) cfg.store->write(pending, cfg.max_events, ignored);
+}
+
+bool diagnostics_state::commit() {
+  if (pending.empty()) return true;
+  std::string err;
+  if (cfg.store->write(pending, cfg.max_events, err)) {
+    pending.clear();
+    if (failing) {
+      failing = false;
+      std::string text = "event storage works again";
+      if (dropped > 0) text += "; " + std::to_string(dropped) + " events were dropped while it failed";
+      dropped = 0;
+      record({severity::warning, name, "storage_recovered", text});
+    }
+    return true;
+  }
+  if (!failing) {
+    failing = true;
+    record({severity::error, name, "storage_write_failed",
+            "cannot persist events (" + err + "); keeping them in memory and retrying"});
+  }
+  if (!retry_queued) {
+    retry_queued = true;
+    self->delayed_send(self, cfg.retry_delay, atom::retry_v);
+  }
+  return false;
+}
+
+std::vector<diag_event> diagnostics_state::newest(uint64_t n) const {
+  auto count = std::min<uint64_t>(n, ring.size());
+  return std::vector<diag_event>(ring.end() - static_cast<std::ptrdiff_t>(count), ring.end());
+}
+
+namespace {
+
+diagnostics_actor::behavior_type make_behavior(diagnostics_actor::stateful_pointer<diagnostics_state> self) {
+  return {
+    // -- recording -----------------------------------------------------------
+    [self](event_report& r) -> caf::result<void> {
+      if (self->state.stalled) return caf::skip;
+      self->state.record(std::move(r));
+      return caf::unit;
+    },
+    [self](atom::commit) -> caf::result<void> {
+      if (self->state.stalled) return caf::skip;
+      self->state.commit_queued = false;
+      self->state.commit();
+      return caf::unit;
+    },
+    [self](atom::retry) -> caf::result<void> {
+      if (self->state.stalled) return caf::skip;
+      self->state.retry_queued = false;
+      self->state.commit();
+      return caf::unit;
+    },
+    // -- queries -------------------------------------------------------------
+    [self](atom::events, uint64_t n) -> caf::result<std::vector<diag_event>> {
+      if (self->state.stalled) return caf::skip;
+      self->state.commit();
+      return self->state.newest(n);
+    },
+    [self](atom::flush) -> caf::result<uint64_t> {
+      if (self->state.stalled) return caf::skip;
+      self->state.commit();
+      return self->state.cfg.store->last_seq();
+    },
+    // -- listeners -----------------------------------------------------------
+    [self](atom::subscribe, event_listener_actor& l) {
+      auto& ls = self->state.listeners;
+      if (std::find(ls.begin(), ls.end(), l) == ls.end()) ls.push_back(l);
+    },
+    [self](atom::unsubscribe, event_listener_actor& l) {
+      auto& ls = self->state.listeners;
+      ls.erase(std::remove(ls.begin(), ls.end(), l), ls.end());
+    },
+    // -- faults --------------------------------------------------------------
+    [self](fault& f) -> caf::result<std::string> {
+      if (self->state.stalled) return caf::skip;
+      switch (f.kind) {
+        case fault_kind::stall_actor:
+          self->state.stalled = true;
+          self->delayed_send(self, std::chrono::milliseconds(f.ms), atom::stall_end_v);
+          return std::string{};
+        case fault_kind::fail_storage_write:
+          self->state.cfg.store->fail_next_writes(f.count);
+          return std::string{};
+        default:
+          return std::string("diagnostics cannot apply fault ") + to_string(f.kind);
+      }
+    },
+    [self](atom::stall_end) {
+      self->state.stalled = false;
+      // Installing the behaviour again makes CAF revisit the messages skipped meanwhile.
+      self->become(make_behavior(self));
+    },
+  };
+}
+
+} // namespace
+
+diagnostics_actor::behavior_type
+diagnostics(diagnostics_actor::stateful_pointer<diagnostics_state> self, diagnostics_config cfg) {
+  auto& st = self->state;
+  st.self = self;
+  st.cfg = std::move(cfg);
+  if (st.cfg.max_events == 0) st.cfg.max_events = 1;
+  std::string err;
+  auto previous = st.cfg.store->newest(st.cfg.max_events, err);
+  st.ring.assign(previous.begin(), previous.end());
+  st.next_seq = st.cfg.store->last_seq();
+  if (!err.empty())
+    st.record({severity::error, diagnostics_state::name, "storage_read_failed",
+               "cannot load previous events: " + err});
+  return make_behavior(self);
+}
+
+} // namespace tandem

@@ -1,0 +1,233 @@
+#include "actors/supervisor.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "caf/exit_reason.hpp"
+#include "caf/skip.hpp"
+#include "caf/system_messages.hpp"
+#include "caf/typed_event_based_actor.hpp"
+
+#include "actors/console.hpp"
+#include "actors/diagnostics.hpp"
+
+namespace tandem {
+
+namespace {
+
+using sup_ptr = node_actor::stateful_pointer<supervisor_state>;
+
+std::string known_targets(const supervisor_state& st) {
+  std::string s = "supervisor, diagnostics, console";
+  return s;
+}
+
+node_actor::behavior_type make_behavior(sup_ptr self);
+
+} // namespace
+
+void supervisor_state::report(severity sev, std::string kind, std::string text) {
+  if (diag) self->send(diag, event_report{sev, name, std::move(kind), std::move(text)});
+}
+
+void supervisor_state::spawn_diagnostics() {
+  diagnostics_config dc;
+  dc.node_name = cfg.node.name;
+  dc.max_events = static_cast<uint64_t>(cfg.diagnostics.max_events);
+  dc.store = rt.events;
+  dc.wall_now = rt.wall_now;
+  diag = self->spawn<caf::linked>(diagnostics, std::move(dc));
+  if (console) self->send(console, diag);
+}
+
+void supervisor_state::spawn_console() {
+  console_config cc;
+  cc.fault_injection = cfg.debug.fault_injection;
+  cc.node = caf::actor_cast<node_actor>(self);
+  cc.diagnostics = diag;
+  console = self->spawn<caf::linked>(tandem::console, std::move(cc));
+  if (rt.attach_console) rt.attach_console(console);
+}
+
+bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error& reason) {
+  std::string child;
+  if (diag && who == diag.address()) {
+    child = "diagnostics";
+    diag = nullptr;
+  } else if (console && who == console.address()) {
+    child = "console";
+    console = nullptr;
+  } else {
+    return false;
+  }
+  if (shutting_down) return true;
+  auto now = self->clock().now();
+  auto& times = restarts[child];
+  while (!times.empty() && now - times.front() > rt.restart_window) times.pop_front();
+  std::string why = caf::to_string(reason);
+  if (static_cast<int>(times.size()) >= rt.max_restarts) {
+    faulted = true;
+    // Diagnostics may be the one that failed; restart it once more so the event is recorded.
+    if (!diag) spawn_diagnostics();
+    report(severity::critical, "actor_failed",
+           child + " failed (" + why + ") " + std::to_string(times.size() + 1) +
+             " times within the restart window; not restarting it, node is Faulted");
+    return true;
+  }
+  times.push_back(now);
+  if (child == "diagnostics")
+    spawn_diagnostics();
+  else
+    spawn_console();
+  report(severity::error, "actor_restarted", child + " failed (" + why + ") and was restarted");
+  return true;
+}
+
+node_status supervisor_state::status() const {
+  node_status s;
+  s.name = cfg.node.name;
+  s.role = config::to_string(cfg.redundancy.node_role);
+  s.comment = cfg.node.comment;
+  if (faulted)
+    s.state = "Faulted";
+  else if (cfg.redundancy.node_role == config::role::independent)
+    s.state = "Running";
+  else
+    s.state = "Unknown"; // the partner link and election decide (redundant nodes)
+  s.uptime_ms =
+    std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now() - started).count();
+  if (cfg.redundancy.node_role != config::role::independent && cfg.redundancy.partner) {
+    s.has_partner = true;
+    s.partner.address = cfg.redundancy.partner->text();
+    s.partner.state = "Disconnected";
+    s.partner.link = "down";
+  }
+  for (auto& p : cfg.pairs) {
+    pair_status ps;
+    ps.alias = p.alias;
+    ps.mode = config::to_string(p.mode);
+    ps.primary.url = p.primary;
+    ps.secondary.url = p.secondary;
+    s.pairs.push_back(std::move(ps));
+  }
+  return s;
+}
+
+namespace {
+
+std::string route_fault(sup_ptr self, fault& f, bool& handled_here) {
+  auto& st = self->state;
+  handled_here = false;
+  auto has_pair = [&](const std::string& alias) {
+    return std::any_of(st.cfg.pairs.begin(), st.cfg.pairs.end(),
+                       [&](auto& p) { return p.alias == alias; });
+  };
+  auto pair_list = [&] {
+    std::string s;
+    for (auto& p : st.cfg.pairs) s += (s.empty() ? "" : ", ") + p.alias;
+    return s.empty() ? std::string("none") : s;
+  };
+  switch (f.kind) {
+    case fault_kind::stall_actor:
+      if (f.target == "supervisor" || f.target == "node") {
+        handled_here = true;
+        return {};
+      }
+      if (f.target == "diagnostics" || f.target == "console") return {};
+      return "no actor '" + f.target + "'; known: " + known_targets(st);
+    case fault_kind::fail_storage_write:
+      return {};
+    case fault_kind::drop_server:
+    case fault_kind::stall_server:
+    case fault_kind::fire_condition:
+      if (!has_pair(f.target)) return "no pair '" + f.target + "' on this node (pairs: " + pair_list() + ")";
+      return "pair '" + f.target + "' has no running pair actors in this version of Tandem";
+    case fault_kind::drop_link:
+    case fault_kind::delay_link:
+      if (st.cfg.redundancy.node_role == config::role::independent)
+        return "this node has no partner link (redundancy.role is independent)";
+      return "the partner link is not part of this version of Tandem";
+  }
+  return "unknown fault";
+}
+
+void finish_shutdown(sup_ptr self) {
+  auto& st = self->state;
+  if (st.diag) self->send_exit(st.diag, caf::exit_reason::user_shutdown);
+  if (st.console) self->send_exit(st.console, caf::exit_reason::user_shutdown);
+  self->quit();
+}
+
+node_actor::behavior_type make_behavior(sup_ptr self) {
+  return {
+    [self](atom::status) -> caf::result<node_status> {
+      if (self->state.stalled) return caf::skip;
+      return self->state.status();
+    },
+    [self](fault& f) -> caf::result<std::string> {
+      if (self->state.stalled) return caf::skip;
+      bool here = false;
+      auto err = route_fault(self, f, here);
+      if (!err.empty()) return err;
+      self->state.report(severity::warning, "fault_injected",
+                         std::string("fault ") + to_string(f.kind) +
+                           (f.target.empty() ? "" : " on " + f.target) + " injected");
+      if (here) {
+        self->state.stalled = true;
+        self->delayed_send(self, std::chrono::milliseconds(f.ms), atom::stall_end_v);
+        return std::string{};
+      }
+      if (f.kind == fault_kind::stall_actor && f.target == "console")
+        return self->delegate(self->state.console, std::move(f));
+      return self->delegate(self->state.diag, std::move(f));
+    },
+    [self](atom::shutdown) -> caf::result<void> {
+      auto& st = self->state;
+      if (st.stalled) return caf::skip;
+      if (st.shutting_down) return caf::unit;
+      st.shutting_down = true;
+      if (st.rt.stop_accepting) st.rt.stop_accepting();
+      st.report(severity::info, "node_stopping", "node " + st.cfg.node.name + " is stopping");
+      if (st.console) self->send_exit(st.console, caf::exit_reason::user_shutdown);
+      if (!st.diag) {
+        finish_shutdown(self);
+        return caf::unit;
+      }
+      self->request(st.diag, st.rt.flush_timeout, atom::flush_v)
+        .then([self](uint64_t) { finish_shutdown(self); },
+              [self](caf::error&) { finish_shutdown(self); });
+      return caf::unit;
+    },
+    [self](atom::stall_end) {
+      self->state.stalled = false;
+      self->become(make_behavior(self));
+    },
+  };
+}
+
+} // namespace
+
+node_actor::behavior_type supervisor(node_actor::stateful_pointer<supervisor_state> self,
+                                     config::node_config cfg, node_runtime rt) {
+  auto& st = self->state;
+  st.self = self;
+  st.cfg = std::move(cfg);
+  st.rt = std::move(rt);
+  st.started = self->clock().now();
+  // Children are linked: they die with the supervisor; their ends arrive here.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    if (!self->state.child_ended(em.source, em.reason)) self->quit(em.reason); // sent to us
+  });
+  st.spawn_diagnostics();
+  st.spawn_console();
+  std::string text = "node " + st.cfg.node.name + " started (role " +
+                     config::to_string(st.cfg.redundancy.node_role) + ", " +
+                     std::to_string(st.cfg.pairs.size()) + " pair" +
+                     (st.cfg.pairs.size() == 1 ? "" : "s") + ")";
+  if (!st.cfg.source_path.empty()) text += " from " + st.cfg.source_path;
+  st.report(severity::info, "node_started", text);
+  for (auto& w : st.rt.startup_warnings) st.report(severity::warning, "config_warning", w);
+  return make_behavior(self);
+}
+
+} // namespace tandem

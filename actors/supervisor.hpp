@@ -1,0 +1,60 @@
+#pragma once
+/// The NODE supervisor: spawns the node's actors from its config, restarts one that fails (at most
+/// `max_restarts` within `restart_window`, then the node is Faulted), routes injected faults, and
+/// stops everything in order.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/interfaces.hpp"
+#include "config/config.hpp"
+#include "storage/event_store.hpp"
+
+namespace tandem {
+
+/// What the process hosting the node hands the supervisor: storage and the edges to transports.
+struct node_runtime {
+  std::shared_ptr<storage::event_store> events; ///< opened by the caller; never null
+  std::function<int64_t()> wall_now;            ///< Unix ms; tests give a virtual clock
+  /// Lines to record at start (config warnings), each as a `config_warning` event.
+  std::vector<std::string> startup_warnings;
+  /// Points the console transport at the (new) CONSOLE actor; empty in tests.
+  std::function<void(const console_actor&)> attach_console;
+  /// Stops accepting console connections; empty in tests.
+  std::function<void()> stop_accepting;
+  caf::timespan flush_timeout = std::chrono::seconds(5);
+  int max_restarts = 5;
+  caf::timespan restart_window = std::chrono::seconds(60);
+};
+
+struct supervisor_state {
+  config::node_config cfg;
+  node_runtime rt;
+  diagnostics_actor diag;
+  console_actor console;
+  caf::actor_clock::time_point started;
+  bool shutting_down = false;
+  bool faulted = false;
+  bool stalled = false;
+  std::map<std::string, std::deque<caf::actor_clock::time_point>> restarts;
+
+  void report(severity sev, std::string kind, std::string text);
+  void spawn_diagnostics();
+  void spawn_console();
+  node_status status() const;
+  /// Handles the end of a child; returns false when the exit was not from a child.
+  bool child_ended(const caf::actor_addr& who, const caf::error& reason);
+
+  node_actor::pointer self = nullptr;
+  static inline const char* name = "supervisor";
+};
+
+node_actor::behavior_type supervisor(node_actor::stateful_pointer<supervisor_state> self,
+                                     config::node_config cfg, node_runtime rt);
+
+} // namespace tandem

@@ -1,0 +1,53 @@
+#pragma once
+/// Status snapshots the SUPERVISOR assembles for the console, the status page and tests.
+/// Words in string fields are those of ../shared/design/CONSOLE.md.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tandem {
+
+struct server_status {
+  std::string url;
+  std::string state = "idle"; ///< connected | connecting | idle | lost | status_timeout | unhealthy
+};
+
+struct failover_record {
+  int64_t time_ms = 0;
+  std::string from; ///< primary | secondary | none
+  std::string to;
+  std::string cause; ///< snake_case cause word, docs/EVENTS.md
+};
+
+struct pair_status {
+  std::string alias;
+  std::string mode;            ///< cold | warm | hot
+  std::string active = "none"; ///< primary | secondary | none
+  int service_level = 1;       ///< OPC UA ServiceLevel the face reports: 1 = no data
+  server_status primary;
+  server_status secondary;
+  bool has_last_failover = false;
+  failover_record last_failover;
+};
+
+struct partner_status {
+  std::string address;             ///< host:port from the config
+  std::string name;                ///< the partner's node name once known
+  std::string state = "Unknown";   ///< Running | Standby | Faulted | Unknown | Disconnected
+  std::string link = "down";       ///< up | down
+};
+
+struct node_status {
+  std::string name;
+  std::string role;  ///< independent | master | backup
+  std::string state; ///< Running | Standby | Faulted | Unknown | Disconnected
+  std::string comment;
+  int64_t uptime_ms = 0;
+  bool maintenance = false;
+  bool has_partner = false;
+  partner_status partner;
+  std::vector<pair_status> pairs;
+};
+
+} // namespace tandem

@@ -1,0 +1,35 @@
+#pragma once
+/// The `tandem` executable's subcommands. Exit codes (README "Exit codes"):
+/// 0 success / clean stop, 1 usage or command error, 2 invalid configuration,
+/// 3 start-up failure (data directory, storage, console socket), 4 forced stop by a second signal,
+/// 5 the node stopped because of an internal failure.
+
+#include <string>
+
+namespace tandem::tools {
+
+enum exit_code : int {
+  exit_ok = 0,
+  exit_usage = 1,
+  exit_bad_config = 2,
+  exit_startup = 3,
+  exit_forced = 4,
+  exit_failure = 5,
+};
+
+int run_node(const std::string& config_path);
+int run_check(const std::string& config_path, bool quiet);
+
+struct console_options {
+  std::string config_path;
+  std::string socket_path;
+  std::string command; ///< empty: interactive
+  bool json = false;
+  int timeout_ms = 15000;
+};
+int run_console(const console_options& opts);
+
+/// Renders a console reply document as text for people.
+std::string render_text(const std::string& command, const std::string& json_line);
+
+} // namespace tandem::tools

@@ -1,0 +1,50 @@
+// The `tandem` executable: one binary, one subcommand per job.
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "tools/commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace tandem::tools;
+  CLI::App app{"Tandem: redundancy runtime for OPC UA servers and nodes"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("tandem ") + TANDEM_VERSION);
+
+  std::string node_config;
+  auto* node = app.add_subcommand("node", "Run a node from its TOML configuration");
+  node->add_option("-c,--config", node_config, "the node's configuration file")->required();
+
+  std::string check_config;
+  bool quiet = false;
+  auto* check = app.add_subcommand("check", "Validate a configuration file and list every problem");
+  check->add_option("file", check_config, "configuration file")->required();
+  check->add_flag("-q,--quiet", quiet, "print only problems");
+
+  console_options copts;
+  auto* con = app.add_subcommand("console", "Operator console of a running node");
+  auto* c_opt = con->add_option("-c,--config", copts.config_path, "find the socket from this node config");
+  auto* s_opt = con->add_option("--socket", copts.socket_path, "the node's console socket");
+  c_opt->excludes(s_opt);
+  con->add_option("-e,--execute", copts.command, "run one command and exit (for scripts)");
+  con->add_flag("--json", copts.json, "print one JSON document per reply");
+  con->add_option("--timeout-ms", copts.timeout_ms, "how long to wait for a reply")
+    ->check(CLI::Range(1, 3'600'000));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? exit_ok : exit_usage;
+  }
+  if (node->parsed()) return run_node(node_config);
+  if (check->parsed()) return run_check(check_config, quiet);
+  if (con->parsed()) {
+    if (copts.config_path.empty() && copts.socket_path.empty()) {
+      std::cerr << "tandem console: name the node with -c CONFIG or --socket PATH\n";
+      return exit_usage;
+    }
+    return run_console(copts);
+  }
+  return exit_usage;
+}
