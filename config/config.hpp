@@ -168,4 +168,8 @@ std::optional<severity> severity_from_string(const std::string& s);
 /// configuration-match check. Node-local keys (name, data_dir, listen addresses) are left out.
 std::string shared_digest(const node_config& cfg);
 
+/// The canonical text shared_digest hashes, one `key=value` per line (passwords and node-local
+/// keys left out); show a line diff of two nodes' texts when their digests differ.
+std::string shared_canonical_text(const node_config& cfg);
+
 } // namespace tandem::config
