@@ -9,6 +9,7 @@
 #include "caf/typed_event_based_actor.hpp"
 
 #include "actors/json.hpp"
+#include "actors/supervision.hpp"
 
 namespace tandem {
 
@@ -264,6 +265,7 @@ console_actor::behavior_type make_behavior(console_ptr self) {
 console_actor::behavior_type console(console_actor::stateful_pointer<console_state> self,
                                      console_config cfg) {
   self->state.cfg = std::move(cfg);
+  quit_with_parent(self, self->state.cfg.parent);
   return make_behavior(self);
 }
 

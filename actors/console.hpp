@@ -18,6 +18,8 @@ struct console_config {
   node_actor node;
   diagnostics_actor diagnostics;
   caf::timespan request_timeout = std::chrono::seconds(10);
+  /// The supervisor; the CONSOLE ends with it. Empty in tests that spawn it alone.
+  caf::actor_addr parent;
 };
 
 struct console_state {

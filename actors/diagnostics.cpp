@@ -7,6 +7,8 @@
 #include "caf/skip.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "actors/supervision.hpp"
+
 namespace tandem {
 
 namespace {
@@ -154,6 +156,7 @@ diagnostics(diagnostics_actor::stateful_pointer<diagnostics_state> self, diagnos
   auto& st = self->state;
   st.self = self;
   st.cfg = std::move(cfg);
+  quit_with_parent(self, st.cfg.parent);
   if (st.cfg.max_events == 0) st.cfg.max_events = 1;
   std::string err;
   auto previous = st.cfg.store->newest(st.cfg.max_events, err);

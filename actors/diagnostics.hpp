@@ -23,6 +23,8 @@ struct diagnostics_config {
   std::function<int64_t()> wall_now;           ///< Unix ms; tests give a virtual clock
   /// Delay before a failed commit is retried.
   caf::timespan retry_delay = std::chrono::seconds(1);
+  /// The supervisor; DIAGNOSTICS ends with it. Empty in tests that spawn it alone.
+  caf::actor_addr parent;
 };
 
 struct diagnostics_state {

@@ -36,7 +36,8 @@ void supervisor_state::spawn_diagnostics() {
   dc.max_events = static_cast<uint64_t>(cfg.diagnostics.max_events);
   dc.store = rt.events;
   dc.wall_now = rt.wall_now;
-  diag = self->spawn<caf::linked>(diagnostics, std::move(dc));
+  dc.parent = self->address();
+  diag = self->spawn<caf::monitored>(diagnostics, std::move(dc));
   if (console) self->send(console, diag);
 }
 
@@ -45,7 +46,8 @@ void supervisor_state::spawn_console() {
   cc.fault_injection = cfg.debug.fault_injection;
   cc.node = caf::actor_cast<node_actor>(self);
   cc.diagnostics = diag;
-  console = self->spawn<caf::linked>(tandem::console, std::move(cc));
+  cc.parent = self->address();
+  console = self->spawn<caf::monitored>(tandem::console, std::move(cc));
   if (rt.attach_console) rt.attach_console(console);
 }
 
@@ -214,10 +216,8 @@ node_actor::behavior_type supervisor(node_actor::stateful_pointer<supervisor_sta
   st.cfg = std::move(cfg);
   st.rt = std::move(rt);
   st.started = self->clock().now();
-  // Children are linked: they die with the supervisor; their ends arrive here.
-  self->set_exit_handler([self](caf::exit_msg& em) {
-    if (!self->state.child_ended(em.source, em.reason)) self->quit(em.reason); // sent to us
-  });
+  // Children are monitored (see actors/supervision.hpp); their ends arrive here.
+  self->set_down_handler([self](caf::down_msg& dm) { self->state.child_ended(dm.source, dm.reason); });
   st.spawn_diagnostics();
   st.spawn_console();
   std::string text = "node " + st.cfg.node.name + " started (role " +

@@ -1,0 +1,196 @@
+// Deterministic tests of the CONSOLE actor: command words, JSON shapes, errors, follow.
+
+#include <gtest/gtest.h>
+
+#include "caf/stateful_actor.hpp"
+#include "caf/typed_event_based_actor.hpp"
+
+#include "actors/console.hpp"
+#include "actors/supervisor.hpp"
+#include "tests/support/actor_fixture.hpp"
+#include "tests/unit/actors/test_util.hpp"
+
+using namespace tandem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+class console_test : public test::actor_fixture {
+protected:
+  void start(bool fault_injection) {
+    config::node_config c;
+    c.node.name = "n1";
+    c.debug.fault_injection = fault_injection;
+    config::pair_section p;
+    p.alias = "line1";
+    p.primary = "opc.tcp://h1:4840";
+    p.secondary = "opc.tcp://h2:4840";
+    c.pairs.push_back(p);
+    node_runtime rt;
+    rt.events = store;
+    rt.wall_now = [this] { return wall_now(); };
+    rt.attach_console = [this](const console_actor& a) { con = a; };
+    node = sys.spawn(supervisor, c, rt);
+    run();
+  }
+  void TearDown() override {
+    self->send(node, atom::shutdown_v);
+    run();
+  }
+  /// Sends one command line from `peer` and returns what the console answered.
+  std::vector<json> cmd(const std::string& line, std::shared_ptr<test::recording_peer> p = nullptr) {
+    if (!p) p = peer;
+    self->send(con, console_request{p, line});
+    run();
+    return p->take();
+  }
+  json one(const std::string& line) {
+    auto r = cmd(line);
+    EXPECT_EQ(r.size(), 1u) << line;
+    return r.empty() ? json() : r[0];
+  }
+  std::string error_of(const std::string& line) {
+    auto j = one(line);
+    EXPECT_TRUE(j.contains("error")) << line << " -> " << j.dump();
+    return j.value("error", "");
+  }
+
+  test::temp_dir dir;
+  std::shared_ptr<storage::event_store> store = test::open_store(dir);
+  node_actor node;
+  console_actor con;
+  std::shared_ptr<test::recording_peer> peer = std::make_shared<test::recording_peer>(1);
+};
+
+TEST_F(console_test, help_lists_commands_with_name_usage_and_help) {
+  start(false);
+  auto j = one("help");
+  ASSERT_TRUE(j["commands"].is_array());
+  std::vector<std::string> names;
+  for (auto& c : j["commands"]) {
+    names.push_back(c["name"]);
+    EXPECT_TRUE(c["usage"].is_string());
+    EXPECT_TRUE(c["help"].is_string());
+  }
+  for (auto n : {"help", "status", "pairs", "events", "inject"})
+    EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
+  auto one_cmd = one("help events");
+  ASSERT_EQ(one_cmd["commands"].size(), 1u);
+  EXPECT_EQ(one_cmd["commands"][0]["usage"], "events [N] [--follow]");
+  EXPECT_NE(error_of("help nosuch").find("no command 'nosuch'"), std::string::npos);
+}
+
+TEST_F(console_test, status_has_the_fields_of_the_console_contract) {
+  start(false);
+  advance(1234ms);
+  auto j = one("status");
+  auto& n = j["node"];
+  EXPECT_EQ(n["name"], "n1");
+  EXPECT_EQ(n["role"], "independent");
+  EXPECT_EQ(n["state"], "Running");
+  EXPECT_EQ(n["uptime_ms"], 1234);
+  EXPECT_EQ(n["maintenance"], false);
+  EXPECT_TRUE(j["partner"].is_null());
+  ASSERT_EQ(j["pairs"].size(), 1u);
+  auto& p = j["pairs"][0];
+  for (auto k : {"alias", "mode", "active", "service_level", "primary", "secondary", "last_failover"})
+    EXPECT_TRUE(p.contains(k)) << k;
+  EXPECT_EQ(p["primary"]["url"], "opc.tcp://h1:4840");
+  EXPECT_TRUE(p["primary"].contains("state"));
+  auto pairs = one("pairs");
+  EXPECT_EQ(pairs["pairs"], j["pairs"]);
+}
+
+TEST_F(console_test, events_returns_the_last_n_with_contract_fields) {
+  start(false);
+  auto j = one("events 1");
+  ASSERT_EQ(j["events"].size(), 1u);
+  auto& e = j["events"][0];
+  for (auto k : {"seq", "node", "time", "severity", "source", "kind", "text"})
+    EXPECT_TRUE(e.contains(k)) << k;
+  EXPECT_EQ(e["kind"], "node_started");
+  EXPECT_EQ(e["time"], "2026-01-01T00:00:00.000Z");
+  EXPECT_EQ(e["severity"], "info");
+}
+
+TEST_F(console_test, malformed_commands_get_clear_errors_and_the_console_stays_usable) {
+  start(false);
+  EXPECT_NE(error_of("frobnicate").find("unknown command 'frobnicate'"), std::string::npos);
+  EXPECT_NE(error_of("").find("empty command"), std::string::npos);
+  EXPECT_NE(error_of("events zero").find("N must be a whole number"), std::string::npos);
+  EXPECT_NE(error_of("events 0").find("N must be a whole number"), std::string::npos);
+  EXPECT_NE(error_of("events 99999999999999999999999").find("N must be"), std::string::npos);
+  EXPECT_NE(error_of("events 5 6").find("unexpected '6'"), std::string::npos);
+  EXPECT_NE(error_of("status now").find("takes no arguments"), std::string::npos);
+  EXPECT_NE(error_of("events \"5").find("unterminated quote"), std::string::npos);
+  EXPECT_NE(error_of("switch line1").find("not available in this version"), std::string::npos);
+  EXPECT_NE(error_of(std::string("st\xff\xfe" "atus")).find("unknown command"), std::string::npos);
+  EXPECT_TRUE(one("status").contains("node"));
+}
+
+TEST_F(console_test, inject_is_refused_unless_the_config_allows_it) {
+  start(false);
+  auto e = error_of("inject stall_actor diagnostics 10");
+  EXPECT_NE(e.find("fault_injection = true"), std::string::npos) << e;
+}
+
+TEST_F(console_test, inject_applies_faults_and_explains_bad_ones) {
+  start(true);
+  EXPECT_EQ(one("inject fail_storage_write"), json({{"ok", true}}));
+  auto e = error_of("inject stall_actor diagnostics soon");
+  EXPECT_NE(e.find("MS must be a whole number"), std::string::npos) << e;
+  EXPECT_NE(e.find("usage: inject stall_actor NAME MS"), std::string::npos) << e;
+  EXPECT_NE(error_of("inject meteor").find("unknown fault 'meteor'"), std::string::npos);
+  EXPECT_NE(error_of("inject").find("missing fault name"), std::string::npos);
+  EXPECT_NE(error_of("inject drop_server line1 tertiary").find("'primary' or 'secondary'"), std::string::npos);
+  EXPECT_NE(error_of("inject drop_server line7 primary").find("no pair 'line7'"), std::string::npos);
+}
+
+TEST_F(console_test, follow_streams_new_events_in_order_until_the_connection_closes) {
+  start(true);
+  auto follower = std::make_shared<test::recording_peer>(7);
+  auto first = cmd("events 1 --follow", follower);
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(first[0]["events"].size(), 1u);
+  one("inject fail_storage_write 1"); // records fault_injected (and storage_write_failed)
+  auto streamed = follower->take();
+  ASSERT_GE(streamed.size(), 1u);
+  EXPECT_EQ(streamed[0]["event"]["kind"], "fault_injected");
+  uint64_t last = 0;
+  for (auto& s : streamed) {
+    EXPECT_GT(s["event"]["seq"].get<uint64_t>(), last);
+    last = s["event"]["seq"];
+  }
+  self->send(con, atom::closed_v, uint64_t{7});
+  run();
+  one("inject fail_storage_write 1");
+  EXPECT_TRUE(follower->take().empty());
+}
+
+TEST(console_words, split_command_handles_quotes_and_escapes) {
+  std::vector<std::string> w;
+  std::string err;
+  ASSERT_TRUE(split_command(R"(  inject  "a b" c\d "q\"x" )", w, err));
+  EXPECT_EQ(w, (std::vector<std::string>{"inject", "a b", "c\\d", "q\"x"}));
+  EXPECT_FALSE(split_command(R"(x "open)", w, err));
+}
+
+TEST(console_words, parse_fault_accepts_every_documented_fault) {
+  for (auto& usage : fault_usages()) {
+    // Turn the usage into a valid example.
+    std::vector<std::string> w;
+    std::string err;
+    split_command(usage, w, err);
+    for (auto& x : w) {
+      if (x == "ALIAS" || x == "NAME") x = "line1";
+      if (x == "primary|secondary") x = "primary";
+      if (x == "MS" || x == "INDEX" || x == "[COUNT]") x = "5";
+    }
+    fault f;
+    EXPECT_TRUE(parse_fault(w, f, err)) << usage << ": " << err;
+    EXPECT_EQ(to_string(f.kind), w[0]);
+  }
+}
+
+} // namespace
