@@ -17,8 +17,8 @@ namespace {
 
 // Commands of CONSOLE.md that later capabilities implement; until then they answer so.
 const std::vector<std::string> coming_commands = {
-  "switch", "verify", "node", "connect", "maintenance", "alarms", "ack", "history",
-  "certs", "approve", "reject", "revoke", "notify"};
+    "switch",  "verify", "node",    "connect", "maintenance", "alarms", "ack",
+    "history", "certs",  "approve", "reject",  "revoke",      "notify"};
 
 constexpr uint64_t default_events = 20;
 constexpr uint64_t max_events_request = 1'000'000;
@@ -27,15 +27,16 @@ constexpr uint64_t max_events_request = 1'000'000;
 
 const std::vector<command_info>& console_commands() {
   static const std::vector<command_info> cmds = {
-    {"help", "help [CMD]", "lists the commands, or explains one"},
-    {"status", "status", "one screen: this node, its partner and its pairs"},
-    {"pairs", "pairs", "every redundant server pair with its servers' states"},
-    {"events", "events [N] [--follow]",
-     "the last N diagnostics events (default 20), oldest first; --follow keeps printing new ones"},
-    {"inject", "inject FAULT ...",
-     "injects a fault (needs [debug] fault_injection = true); faults: drop_server ALIAS "
-     "primary|secondary, stall_server ALIAS primary|secondary MS, drop_link, delay_link MS, "
-     "stall_actor NAME MS, fail_storage_write [COUNT], fire_condition ALIAS INDEX"},
+      {"help", "help [CMD]", "lists the commands, or explains one"},
+      {"status", "status", "one screen: this node, its partner and its pairs"},
+      {"pairs", "pairs", "every redundant server pair with its servers' states"},
+      {"events", "events [N] [--follow]",
+       "the last N diagnostics events (default 20), oldest first; --follow keeps printing new "
+       "ones"},
+      {"inject", "inject FAULT ...",
+       "injects a fault (needs [debug] fault_injection = true); faults: drop_server ALIAS "
+       "primary|secondary, stall_server ALIAS primary|secondary MS, drop_link, delay_link MS, "
+       "stall_actor NAME MS, fail_storage_write [COUNT], fire_condition ALIAS INDEX"},
   };
   return cmds;
 }
@@ -106,13 +107,13 @@ void cmd_help(console_ptr self, const std::shared_ptr<console_peer>& peer,
 
 void cmd_status(console_ptr self, const std::shared_ptr<console_peer>& peer, bool pairs_only) {
   self->request(self->state.cfg.node, self->state.cfg.request_timeout, atom::status_v)
-    .then(
-      [peer, pairs_only](node_status& s) {
-        auto j = to_json(s);
-        if (pairs_only) j = {{"pairs", j["pairs"]}};
-        reply(peer, j);
-      },
-      [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+      .then(
+          [peer, pairs_only](node_status& s) {
+            auto j = to_json(s);
+            if (pairs_only) j = {{"pairs", j["pairs"]}};
+            reply(peer, j);
+          },
+          [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
 }
 
 void send_event(console_state::follower& f, const diag_event& e) {
@@ -135,8 +136,8 @@ void cmd_events(console_ptr self, const std::shared_ptr<console_peer>& peer,
       unsigned long long v = std::strtoull(w[i].c_str(), &end, 10);
       if (*end != '\0' || errno != 0 || v == 0 || v > max_events_request || w[i][0] == '+')
         return reply_error(peer, "N must be a whole number from 1 to " +
-                                   std::to_string(max_events_request) + ", not '" + w[i] +
-                                   "'; usage: events [N] [--follow]");
+                                     std::to_string(max_events_request) + ", not '" + w[i] +
+                                     "'; usage: events [N] [--follow]");
       n = v;
       have_n = true;
     } else {
@@ -148,29 +149,32 @@ void cmd_events(console_ptr self, const std::shared_ptr<console_peer>& peer,
     st.followers[peer->id()] = console_state::follower{peer, false, 0, {}};
     if (!st.subscribed) {
       st.subscribed = true;
-      self->send(st.cfg.diagnostics, atom::subscribe_v, caf::actor_cast<event_listener_actor>(self));
+      self->send(st.cfg.diagnostics, atom::subscribe_v,
+                 caf::actor_cast<event_listener_actor>(self));
     }
   }
   auto id = peer->id();
   self->request(st.cfg.diagnostics, st.cfg.request_timeout, atom::events_v, n)
-    .then(
-      [self, peer, follow, id](std::vector<diag_event>& evs) {
-        nlohmann::json list = nlohmann::json::array();
-        for (auto& e : evs) list.push_back(to_json(e));
-        reply(peer, {{"events", std::move(list)}});
-        if (!follow) return;
-        auto i = self->state.followers.find(id);
-        if (i == self->state.followers.end()) return; // closed meanwhile
-        auto& f = i->second;
-        f.last_seq = evs.empty() ? 0 : evs.back().seq;
-        f.ready = true;
-        for (auto& e : f.buffered) send_event(f, e);
-        f.buffered.clear();
-      },
-      [self, peer, id](caf::error& e) {
-        self->state.followers.erase(id);
-        reply_error(peer, caf_error_text(e));
-      });
+      .then(
+          [self, peer, follow, id](std::vector<diag_event>& evs) {
+            nlohmann::json list = nlohmann::json::array();
+            for (auto& e : evs)
+              list.push_back(to_json(e));
+            reply(peer, {{"events", std::move(list)}});
+            if (!follow) return;
+            auto i = self->state.followers.find(id);
+            if (i == self->state.followers.end()) return; // closed meanwhile
+            auto& f = i->second;
+            f.last_seq = evs.empty() ? 0 : evs.back().seq;
+            f.ready = true;
+            for (auto& e : f.buffered)
+              send_event(f, e);
+            f.buffered.clear();
+          },
+          [self, peer, id](caf::error& e) {
+            self->state.followers.erase(id);
+            reply_error(peer, caf_error_text(e));
+          });
 }
 
 void cmd_inject(console_ptr self, const std::shared_ptr<console_peer>& peer,
@@ -183,14 +187,14 @@ void cmd_inject(console_ptr self, const std::shared_ptr<console_peer>& peer,
   if (!parse_fault(std::vector<std::string>(w.begin() + 1, w.end()), f, err))
     return reply_error(peer, err);
   self->request(self->state.cfg.node, self->state.cfg.request_timeout, f)
-    .then(
-      [peer](std::string& result) {
-        if (result.empty())
-          reply(peer, {{"ok", true}});
-        else
-          reply_error(peer, result);
-      },
-      [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+      .then(
+          [peer](std::string& result) {
+            if (result.empty())
+              reply(peer, {{"ok", true}});
+            else
+              reply_error(peer, result);
+          },
+          [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
 }
 
 void execute(console_ptr self, const console_request& req) {
@@ -208,55 +212,58 @@ void execute(console_ptr self, const console_request& req) {
   if (cmd == "events") return cmd_events(self, peer, w);
   if (cmd == "inject") return cmd_inject(self, peer, w);
   if (std::find(coming_commands.begin(), coming_commands.end(), cmd) != coming_commands.end())
-    return reply_error(peer, "'" + cmd + "' is not available in this version of Tandem yet; "
-                                         "'help' lists what is");
+    return reply_error(peer, "'" + cmd +
+                                 "' is not available in this version of Tandem yet; "
+                                 "'help' lists what is");
   reply_error(peer, "unknown command '" + cmd + "'; 'help' lists the commands");
 }
 
 console_actor::behavior_type make_behavior(console_ptr self) {
   return {
-    [self](console_request& req) -> caf::result<void> {
-      if (self->state.stalled) return caf::skip;
-      execute(self, req);
-      return caf::unit;
-    },
-    [self](atom::closed, uint64_t id) -> caf::result<void> {
-      if (self->state.stalled) return caf::skip;
-      auto& st = self->state;
-      st.followers.erase(id);
-      if (st.followers.empty() && st.subscribed) {
-        st.subscribed = false;
-        self->send(st.cfg.diagnostics, atom::unsubscribe_v, caf::actor_cast<event_listener_actor>(self));
-      }
-      return caf::unit;
-    },
-    [self](diag_event& e) -> caf::result<void> {
-      if (self->state.stalled) return caf::skip;
-      for (auto& [id, f] : self->state.followers) {
-        if (f.ready)
-          send_event(f, e);
-        else
-          f.buffered.push_back(e);
-      }
-      return caf::unit;
-    },
-    [self](diagnostics_actor& d) {
-      auto& st = self->state;
-      st.cfg.diagnostics = d;
-      if (st.subscribed) self->send(d, atom::subscribe_v, caf::actor_cast<event_listener_actor>(self));
-    },
-    [self](fault& f) -> caf::result<std::string> {
-      if (self->state.stalled) return caf::skip;
-      if (f.kind != fault_kind::stall_actor)
-        return std::string("the console cannot apply fault ") + to_string(f.kind);
-      self->state.stalled = true;
-      self->delayed_send(self, std::chrono::milliseconds(f.ms), atom::stall_end_v);
-      return std::string{};
-    },
-    [self](atom::stall_end) {
-      self->state.stalled = false;
-      self->become(make_behavior(self));
-    },
+      [self](console_request& req) -> caf::result<void> {
+        if (self->state.stalled) return caf::skip;
+        execute(self, req);
+        return caf::unit;
+      },
+      [self](atom::closed, uint64_t id) -> caf::result<void> {
+        if (self->state.stalled) return caf::skip;
+        auto& st = self->state;
+        st.followers.erase(id);
+        if (st.followers.empty() && st.subscribed) {
+          st.subscribed = false;
+          self->send(st.cfg.diagnostics, atom::unsubscribe_v,
+                     caf::actor_cast<event_listener_actor>(self));
+        }
+        return caf::unit;
+      },
+      [self](diag_event& e) -> caf::result<void> {
+        if (self->state.stalled) return caf::skip;
+        for (auto& [id, f] : self->state.followers) {
+          if (f.ready)
+            send_event(f, e);
+          else
+            f.buffered.push_back(e);
+        }
+        return caf::unit;
+      },
+      [self](diagnostics_actor& d) {
+        auto& st = self->state;
+        st.cfg.diagnostics = d;
+        if (st.subscribed)
+          self->send(d, atom::subscribe_v, caf::actor_cast<event_listener_actor>(self));
+      },
+      [self](fault& f) -> caf::result<std::string> {
+        if (self->state.stalled) return caf::skip;
+        if (f.kind != fault_kind::stall_actor)
+          return std::string("the console cannot apply fault ") + to_string(f.kind);
+        self->state.stalled = true;
+        self->delayed_send(self, std::chrono::milliseconds(f.ms), atom::stall_end_v);
+        return std::string{};
+      },
+      [self](atom::stall_end) {
+        self->state.stalled = false;
+        self->become(make_behavior(self));
+      },
   };
 }
 

@@ -25,9 +25,9 @@ struct console_config {
 struct console_state {
   struct follower {
     std::shared_ptr<console_peer> peer;
-    bool ready = false;                ///< the initial list has been sent
-    uint64_t last_seq = 0;             ///< last event sent
-    std::vector<diag_event> buffered;  ///< events that arrived before the initial list
+    bool ready = false;               ///< the initial list has been sent
+    uint64_t last_seq = 0;            ///< last event sent
+    std::vector<diag_event> buffered; ///< events that arrived before the initial list
   };
   console_config cfg;
   std::map<uint64_t, follower> followers;

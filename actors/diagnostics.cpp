@@ -17,7 +17,8 @@ namespace {
 // that the oldest are dropped (and counted) so a dead disk cannot exhaust memory.
 constexpr uint64_t pending_factor = 2;
 
-diagnostics_actor::behavior_type make_behavior(diagnostics_actor::stateful_pointer<diagnostics_state> self);
+diagnostics_actor::behavior_type
+make_behavior(diagnostics_actor::stateful_pointer<diagnostics_state> self);
 
 } // namespace
 
@@ -31,8 +32,10 @@ void diagnostics_state::record(event_report&& r) {
   e.kind = std::move(r.kind);
   e.text = std::move(r.text);
   ring.push_back(e);
-  while (ring.size() > cfg.max_events) ring.pop_front();
-  for (auto& l : listeners) self->send(l, e);
+  while (ring.size() > cfg.max_events)
+    ring.pop_front();
+  for (auto& l : listeners)
+    self->send(l, e);
   pending.push_back(std::move(e));
   if (pending.size() > pending_factor * cfg.max_events) {
     auto excess = pending.size() - pending_factor * cfg.max_events;
@@ -61,7 +64,8 @@ bool diagnostics_state::commit() {
     if (failing) {
       failing = false;
       std::string text = "event storage works again";
-      if (dropped > 0) text += "; " + std::to_string(dropped) + " events were dropped while it failed";
+      if (dropped > 0)
+        text += "; " + std::to_string(dropped) + " events were dropped while it failed";
       dropped = 0;
       record({severity::warning, name, "storage_recovered", text});
     }
@@ -86,50 +90,51 @@ std::vector<diag_event> diagnostics_state::newest(uint64_t n) const {
 
 namespace {
 
-diagnostics_actor::behavior_type make_behavior(diagnostics_actor::stateful_pointer<diagnostics_state> self) {
+diagnostics_actor::behavior_type
+make_behavior(diagnostics_actor::stateful_pointer<diagnostics_state> self) {
   return {
-    // -- recording -----------------------------------------------------------
-    [self](event_report& r) -> caf::result<void> {
-      if (self->state.stalled) return caf::skip;
-      self->state.record(std::move(r));
-      return caf::unit;
-    },
-    [self](atom::commit) -> caf::result<void> {
-      if (self->state.stalled) return caf::skip;
-      self->state.commit_queued = false;
-      self->state.commit();
-      return caf::unit;
-    },
-    [self](atom::retry) -> caf::result<void> {
-      if (self->state.stalled) return caf::skip;
-      self->state.retry_queued = false;
-      self->state.commit();
-      return caf::unit;
-    },
-    // -- queries -------------------------------------------------------------
-    [self](atom::events, uint64_t n) -> caf::result<std::vector<diag_event>> {
-      if (self->state.stalled) return caf::skip;
-      self->state.commit();
-      return self->state.newest(n);
-    },
-    [self](atom::flush) -> caf::result<uint64_t> {
-      if (self->state.stalled) return caf::skip;
-      self->state.commit();
-      return self->state.cfg.store->last_seq();
-    },
-    // -- listeners -----------------------------------------------------------
-    [self](atom::subscribe, event_listener_actor& l) {
-      auto& ls = self->state.listeners;
-      if (std::find(ls.begin(), ls.end(), l) == ls.end()) ls.push_back(l);
-    },
-    [self](atom::unsubscribe, event_listener_actor& l) {
-      auto& ls = self->state.listeners;
-      ls.erase(std::remove(ls.begin(), ls.end(), l), ls.end());
-    },
-    // -- faults --------------------------------------------------------------
-    [self](fault& f) -> caf::result<std::string> {
-      if (self->state.stalled) return caf::skip;
-      switch (f.kind) {
+      // -- recording -----------------------------------------------------------
+      [self](event_report& r) -> caf::result<void> {
+        if (self->state.stalled) return caf::skip;
+        self->state.record(std::move(r));
+        return caf::unit;
+      },
+      [self](atom::commit) -> caf::result<void> {
+        if (self->state.stalled) return caf::skip;
+        self->state.commit_queued = false;
+        self->state.commit();
+        return caf::unit;
+      },
+      [self](atom::retry) -> caf::result<void> {
+        if (self->state.stalled) return caf::skip;
+        self->state.retry_queued = false;
+        self->state.commit();
+        return caf::unit;
+      },
+      // -- queries -------------------------------------------------------------
+      [self](atom::events, uint64_t n) -> caf::result<std::vector<diag_event>> {
+        if (self->state.stalled) return caf::skip;
+        self->state.commit();
+        return self->state.newest(n);
+      },
+      [self](atom::flush) -> caf::result<uint64_t> {
+        if (self->state.stalled) return caf::skip;
+        self->state.commit();
+        return self->state.cfg.store->last_seq();
+      },
+      // -- listeners -----------------------------------------------------------
+      [self](atom::subscribe, event_listener_actor& l) {
+        auto& ls = self->state.listeners;
+        if (std::find(ls.begin(), ls.end(), l) == ls.end()) ls.push_back(l);
+      },
+      [self](atom::unsubscribe, event_listener_actor& l) {
+        auto& ls = self->state.listeners;
+        ls.erase(std::remove(ls.begin(), ls.end(), l), ls.end());
+      },
+      // -- faults --------------------------------------------------------------
+      [self](fault& f) -> caf::result<std::string> {
+        if (self->state.stalled) return caf::skip;
+        switch (f.kind) {
         case fault_kind::stall_actor:
           self->state.stalled = true;
           self->delayed_send(self, std::chrono::milliseconds(f.ms), atom::stall_end_v);
@@ -139,13 +144,13 @@ diagnostics_actor::behavior_type make_behavior(diagnostics_actor::stateful_point
           return std::string{};
         default:
           return std::string("diagnostics cannot apply fault ") + to_string(f.kind);
-      }
-    },
-    [self](atom::stall_end) {
-      self->state.stalled = false;
-      // Installing the behaviour again makes CAF revisit the messages skipped meanwhile.
-      self->become(make_behavior(self));
-    },
+        }
+      },
+      [self](atom::stall_end) {
+        self->state.stalled = false;
+        // Installing the behaviour again makes CAF revisit the messages skipped meanwhile.
+        self->become(make_behavior(self));
+      },
   };
 }
 

@@ -29,13 +29,13 @@ struct diagnostics_config {
 
 struct diagnostics_state {
   diagnostics_config cfg;
-  std::deque<diag_event> ring;      ///< newest at the back; includes pending events
-  std::vector<diag_event> pending;  ///< recorded but not yet committed
+  std::deque<diag_event> ring;     ///< newest at the back; includes pending events
+  std::vector<diag_event> pending; ///< recorded but not yet committed
   uint64_t next_seq = 0;
   bool commit_queued = false;
   bool retry_queued = false;
-  bool failing = false;             ///< the last commit failed
-  uint64_t dropped = 0;             ///< pending events dropped while storage was failing
+  bool failing = false; ///< the last commit failed
+  uint64_t dropped = 0; ///< pending events dropped while storage was failing
   bool stalled = false;
   std::vector<event_listener_actor> listeners;
 

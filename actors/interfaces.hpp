@@ -19,48 +19,48 @@ using event_listener_actor = caf::typed_actor<caf::reacts_to<diag_event>>;
 
 /// The DIAGNOSTICS actor keeps the ring buffer of events and persists each one.
 using diagnostics_actor = caf::typed_actor<
-  // Records an event; DIAGNOSTICS stamps sequence number, time and node.
-  caf::reacts_to<event_report>,
-  // Answers the newest N events, oldest first (after committing what is pending).
-  caf::replies_to<atom::events, uint64_t>::with<std::vector<diag_event>>,
-  // Adds or removes a listener that receives every new event.
-  caf::reacts_to<atom::subscribe, event_listener_actor>,
-  caf::reacts_to<atom::unsubscribe, event_listener_actor>,
-  // Commits pending events now; answers the highest committed sequence number.
-  caf::replies_to<atom::flush>::with<uint64_t>,
-  // Applies an injected fault (stall_actor, fail_storage_write); answers "" or an error.
-  caf::replies_to<fault>::with<std::string>,
-  // INTERNAL: commit the batch gathered so far.
-  caf::reacts_to<atom::commit>,
-  // INTERNAL: retry a failed commit.
-  caf::reacts_to<atom::retry>,
-  // INTERNAL: an injected stall is over.
-  caf::reacts_to<atom::stall_end>>;
+    // Records an event; DIAGNOSTICS stamps sequence number, time and node.
+    caf::reacts_to<event_report>,
+    // Answers the newest N events, oldest first (after committing what is pending).
+    caf::replies_to<atom::events, uint64_t>::with<std::vector<diag_event>>,
+    // Adds or removes a listener that receives every new event.
+    caf::reacts_to<atom::subscribe, event_listener_actor>,
+    caf::reacts_to<atom::unsubscribe, event_listener_actor>,
+    // Commits pending events now; answers the highest committed sequence number.
+    caf::replies_to<atom::flush>::with<uint64_t>,
+    // Applies an injected fault (stall_actor, fail_storage_write); answers "" or an error.
+    caf::replies_to<fault>::with<std::string>,
+    // INTERNAL: commit the batch gathered so far.
+    caf::reacts_to<atom::commit>,
+    // INTERNAL: retry a failed commit.
+    caf::reacts_to<atom::retry>,
+    // INTERNAL: an injected stall is over.
+    caf::reacts_to<atom::stall_end>>;
 
 /// The NODE supervisor spawns and monitors the node's actors and answers for the node.
 using node_actor = caf::typed_actor<
-  // Answers a snapshot of node, partner and pairs.
-  caf::replies_to<atom::status>::with<node_status>,
-  // Routes an injected fault to the actor that owns its target; answers "" or an error.
-  caf::replies_to<fault>::with<std::string>,
-  // Orderly stop: stop accepting, flush storage, stop every actor, then quit.
-  caf::reacts_to<atom::shutdown>,
-  // INTERNAL: a stall of the supervisor itself is over.
-  caf::reacts_to<atom::stall_end>>;
+    // Answers a snapshot of node, partner and pairs.
+    caf::replies_to<atom::status>::with<node_status>,
+    // Routes an injected fault to the actor that owns its target; answers "" or an error.
+    caf::replies_to<fault>::with<std::string>,
+    // Orderly stop: stop accepting, flush storage, stop every actor, then quit.
+    caf::reacts_to<atom::shutdown>,
+    // INTERNAL: a stall of the supervisor itself is over.
+    caf::reacts_to<atom::stall_end>>;
 
 /// The CONSOLE actor executes operator commands arriving from console connections.
 using console_actor = caf::typed_actor<
-  // A command line from a connection; the reply goes back through the request's peer.
-  caf::reacts_to<console_request>,
-  // A connection closed: forget its follow subscription.
-  caf::reacts_to<atom::closed, uint64_t>,
-  // A new diagnostics event, forwarded to connections that follow events.
-  caf::reacts_to<diag_event>,
-  // The supervisor restarted DIAGNOSTICS: use this handle from now on.
-  caf::reacts_to<diagnostics_actor>,
-  // Applies an injected fault (stall_actor); answers "" or an error.
-  caf::replies_to<fault>::with<std::string>,
-  // INTERNAL: an injected stall is over.
-  caf::reacts_to<atom::stall_end>>;
+    // A command line from a connection; the reply goes back through the request's peer.
+    caf::reacts_to<console_request>,
+    // A connection closed: forget its follow subscription.
+    caf::reacts_to<atom::closed, uint64_t>,
+    // A new diagnostics event, forwarded to connections that follow events.
+    caf::reacts_to<diag_event>,
+    // The supervisor restarted DIAGNOSTICS: use this handle from now on.
+    caf::reacts_to<diagnostics_actor>,
+    // Applies an injected fault (stall_actor); answers "" or an error.
+    caf::replies_to<fault>::with<std::string>,
+    // INTERNAL: an injected stall is over.
+    caf::reacts_to<atom::stall_end>>;
 
 } // namespace tandem

@@ -21,8 +21,12 @@ std::string rfc3339(int64_t unix_ms) {
 }
 
 nlohmann::json to_json(const diag_event& e) {
-  return {{"seq", e.seq},       {"node", e.node}, {"time", rfc3339(e.time_ms)},
-          {"severity", to_string(e.sev)}, {"source", e.source}, {"kind", e.kind},
+  return {{"seq", e.seq},
+          {"node", e.node},
+          {"time", rfc3339(e.time_ms)},
+          {"severity", to_string(e.sev)},
+          {"source", e.source},
+          {"kind", e.kind},
           {"text", e.text}};
 }
 
@@ -51,7 +55,8 @@ nlohmann::json to_json(const partner_status& p) {
 
 nlohmann::json to_json(const node_status& s) {
   nlohmann::json pairs = nlohmann::json::array();
-  for (auto& p : s.pairs) pairs.push_back(to_json(p));
+  for (auto& p : s.pairs)
+    pairs.push_back(to_json(p));
   return {{"node",
            {{"name", s.name},
             {"role", s.role},
@@ -63,6 +68,8 @@ nlohmann::json to_json(const node_status& s) {
           {"pairs", std::move(pairs)}};
 }
 
-nlohmann::json error_json(const std::string& text) { return {{"error", text}}; }
+nlohmann::json error_json(const std::string& text) {
+  return {{"error", text}};
+}
 
 } // namespace tandem

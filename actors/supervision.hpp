@@ -9,8 +9,7 @@
 namespace tandem {
 
 /// Makes `self` end when `parent` ends, with the parent's reason. Call from the actor's init.
-template <class Self>
-void quit_with_parent(Self* self, const caf::actor_addr& parent) {
+template <class Self> void quit_with_parent(Self* self, const caf::actor_addr& parent) {
   if (!parent) return;
   self->monitor(parent);
   self->set_down_handler([self, parent](caf::down_msg& dm) {

@@ -65,7 +65,8 @@ bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error&
   if (shutting_down) return true;
   auto now = self->clock().now();
   auto& times = restarts[child];
-  while (!times.empty() && now - times.front() > rt.restart_window) times.pop_front();
+  while (!times.empty() && now - times.front() > rt.restart_window)
+    times.pop_front();
   std::string why = caf::to_string(reason);
   if (static_cast<int>(times.size()) >= rt.max_restarts) {
     faulted = true;
@@ -73,7 +74,7 @@ bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error&
     if (!diag) spawn_diagnostics();
     report(severity::critical, "actor_failed",
            child + " failed (" + why + ") " + std::to_string(times.size() + 1) +
-             " times within the restart window; not restarting it, node is Faulted");
+               " times within the restart window; not restarting it, node is Faulted");
     return true;
   }
   times.push_back(now);
@@ -97,7 +98,7 @@ node_status supervisor_state::status() const {
   else
     s.state = "Unknown"; // the partner link and election decide (redundant nodes)
   s.uptime_ms =
-    std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now() - started).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now() - started).count();
   if (cfg.redundancy.node_role != config::role::independent && cfg.redundancy.partner) {
     s.has_partner = true;
     s.partner.address = cfg.redundancy.partner->text();
@@ -126,29 +127,31 @@ std::string route_fault(sup_ptr self, fault& f, bool& handled_here) {
   };
   auto pair_list = [&] {
     std::string s;
-    for (auto& p : st.cfg.pairs) s += (s.empty() ? "" : ", ") + p.alias;
+    for (auto& p : st.cfg.pairs)
+      s += (s.empty() ? "" : ", ") + p.alias;
     return s.empty() ? std::string("none") : s;
   };
   switch (f.kind) {
-    case fault_kind::stall_actor:
-      if (f.target == "supervisor" || f.target == "node") {
-        handled_here = true;
-        return {};
-      }
-      if (f.target == "diagnostics" || f.target == "console") return {};
-      return "no actor '" + f.target + "'; known: " + known_targets(st);
-    case fault_kind::fail_storage_write:
+  case fault_kind::stall_actor:
+    if (f.target == "supervisor" || f.target == "node") {
+      handled_here = true;
       return {};
-    case fault_kind::drop_server:
-    case fault_kind::stall_server:
-    case fault_kind::fire_condition:
-      if (!has_pair(f.target)) return "no pair '" + f.target + "' on this node (pairs: " + pair_list() + ")";
-      return "pair '" + f.target + "' has no running pair actors in this version of Tandem";
-    case fault_kind::drop_link:
-    case fault_kind::delay_link:
-      if (st.cfg.redundancy.node_role == config::role::independent)
-        return "this node has no partner link (redundancy.role is independent)";
-      return "the partner link is not part of this version of Tandem";
+    }
+    if (f.target == "diagnostics" || f.target == "console") return {};
+    return "no actor '" + f.target + "'; known: " + known_targets(st);
+  case fault_kind::fail_storage_write:
+    return {};
+  case fault_kind::drop_server:
+  case fault_kind::stall_server:
+  case fault_kind::fire_condition:
+    if (!has_pair(f.target))
+      return "no pair '" + f.target + "' on this node (pairs: " + pair_list() + ")";
+    return "pair '" + f.target + "' has no running pair actors in this version of Tandem";
+  case fault_kind::drop_link:
+  case fault_kind::delay_link:
+    if (st.cfg.redundancy.node_role == config::role::independent)
+      return "this node has no partner link (redundancy.role is independent)";
+    return "the partner link is not part of this version of Tandem";
   }
   return "unknown fault";
 }
@@ -162,48 +165,48 @@ void finish_shutdown(sup_ptr self) {
 
 node_actor::behavior_type make_behavior(sup_ptr self) {
   return {
-    [self](atom::status) -> caf::result<node_status> {
-      if (self->state.stalled) return caf::skip;
-      return self->state.status();
-    },
-    [self](fault& f) -> caf::result<std::string> {
-      if (self->state.stalled) return caf::skip;
-      bool here = false;
-      auto err = route_fault(self, f, here);
-      if (!err.empty()) return err;
-      self->state.report(severity::warning, "fault_injected",
-                         std::string("fault ") + to_string(f.kind) +
-                           (f.target.empty() ? "" : " on " + f.target) + " injected");
-      if (here) {
-        self->state.stalled = true;
-        self->delayed_send(self, std::chrono::milliseconds(f.ms), atom::stall_end_v);
-        return std::string{};
-      }
-      if (f.kind == fault_kind::stall_actor && f.target == "console")
-        return self->delegate(self->state.console, std::move(f));
-      return self->delegate(self->state.diag, std::move(f));
-    },
-    [self](atom::shutdown) -> caf::result<void> {
-      auto& st = self->state;
-      if (st.stalled) return caf::skip;
-      if (st.shutting_down) return caf::unit;
-      st.shutting_down = true;
-      if (st.rt.stop_accepting) st.rt.stop_accepting();
-      st.report(severity::info, "node_stopping", "node " + st.cfg.node.name + " is stopping");
-      if (st.console) self->send_exit(st.console, caf::exit_reason::user_shutdown);
-      if (!st.diag) {
-        finish_shutdown(self);
+      [self](atom::status) -> caf::result<node_status> {
+        if (self->state.stalled) return caf::skip;
+        return self->state.status();
+      },
+      [self](fault& f) -> caf::result<std::string> {
+        if (self->state.stalled) return caf::skip;
+        bool here = false;
+        auto err = route_fault(self, f, here);
+        if (!err.empty()) return err;
+        self->state.report(severity::warning, "fault_injected",
+                           std::string("fault ") + to_string(f.kind) +
+                               (f.target.empty() ? "" : " on " + f.target) + " injected");
+        if (here) {
+          self->state.stalled = true;
+          self->delayed_send(self, std::chrono::milliseconds(f.ms), atom::stall_end_v);
+          return std::string{};
+        }
+        if (f.kind == fault_kind::stall_actor && f.target == "console")
+          return self->delegate(self->state.console, std::move(f));
+        return self->delegate(self->state.diag, std::move(f));
+      },
+      [self](atom::shutdown) -> caf::result<void> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        if (st.shutting_down) return caf::unit;
+        st.shutting_down = true;
+        if (st.rt.stop_accepting) st.rt.stop_accepting();
+        st.report(severity::info, "node_stopping", "node " + st.cfg.node.name + " is stopping");
+        if (st.console) self->send_exit(st.console, caf::exit_reason::user_shutdown);
+        if (!st.diag) {
+          finish_shutdown(self);
+          return caf::unit;
+        }
+        self->request(st.diag, st.rt.flush_timeout, atom::flush_v)
+            .then([self](uint64_t) { finish_shutdown(self); },
+                  [self](caf::error&) { finish_shutdown(self); });
         return caf::unit;
-      }
-      self->request(st.diag, st.rt.flush_timeout, atom::flush_v)
-        .then([self](uint64_t) { finish_shutdown(self); },
-              [self](caf::error&) { finish_shutdown(self); });
-      return caf::unit;
-    },
-    [self](atom::stall_end) {
-      self->state.stalled = false;
-      self->become(make_behavior(self));
-    },
+      },
+      [self](atom::stall_end) {
+        self->state.stalled = false;
+        self->become(make_behavior(self));
+      },
   };
 }
 
@@ -217,7 +220,8 @@ node_actor::behavior_type supervisor(node_actor::stateful_pointer<supervisor_sta
   st.rt = std::move(rt);
   st.started = self->clock().now();
   // Children are monitored (see actors/supervision.hpp); their ends arrive here.
-  self->set_down_handler([self](caf::down_msg& dm) { self->state.child_ended(dm.source, dm.reason); });
+  self->set_down_handler(
+      [self](caf::down_msg& dm) { self->state.child_ended(dm.source, dm.reason); });
   st.spawn_diagnostics();
   st.spawn_console();
   std::string text = "node " + st.cfg.node.name + " started (role " +
@@ -226,7 +230,8 @@ node_actor::behavior_type supervisor(node_actor::stateful_pointer<supervisor_sta
                      (st.cfg.pairs.size() == 1 ? "" : "s") + ")";
   if (!st.cfg.source_path.empty()) text += " from " + st.cfg.source_path;
   st.report(severity::info, "node_started", text);
-  for (auto& w : st.rt.startup_warnings) st.report(severity::warning, "config_warning", w);
+  for (auto& w : st.rt.startup_warnings)
+    st.report(severity::warning, "config_warning", w);
   return make_behavior(self);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-/// Diagnostics events: what every actor reports and the DIAGNOSTICS actor keeps, persists and serves.
+/// Diagnostics events: what every actor reports and the DIAGNOSTICS actor keeps, persists and
+/// serves.
 
 #include <cstdint>
 #include <optional>
@@ -15,10 +16,14 @@ enum class severity : uint8_t { info = 0, warning = 1, error = 2, critical = 3 }
 
 inline const char* to_string(severity s) {
   switch (s) {
-    case severity::info: return "info";
-    case severity::warning: return "warning";
-    case severity::error: return "error";
-    case severity::critical: return "critical";
+  case severity::info:
+    return "info";
+  case severity::warning:
+    return "warning";
+  case severity::error:
+    return "error";
+  case severity::critical:
+    return "critical";
   }
   return "info";
 }
@@ -50,13 +55,11 @@ struct diag_event {
   std::string text;
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, event_report& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, event_report& x) {
   return f(caf::meta::type_name("event_report"), x.sev, x.source, x.kind, x.text);
 }
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, diag_event& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, diag_event& x) {
   return f(caf::meta::type_name("diag_event"), x.seq, x.time_ms, x.sev, x.node, x.source, x.kind,
            x.text);
 }

@@ -14,7 +14,7 @@
 namespace tandem {
 
 enum class fault_kind : uint8_t {
-  drop_server,        ///< close the connection to one server of a pair; it reconnects as after a real drop
+  drop_server, ///< close the connection to one server of a pair; it reconnects as after a real drop
   stall_server,       ///< one server connection stops delivering anything for `ms`
   drop_link,          ///< close the partner link
   delay_link,         ///< delay every partner-link message by `ms`
@@ -25,13 +25,20 @@ enum class fault_kind : uint8_t {
 
 inline const char* to_string(fault_kind k) {
   switch (k) {
-    case fault_kind::drop_server: return "drop_server";
-    case fault_kind::stall_server: return "stall_server";
-    case fault_kind::drop_link: return "drop_link";
-    case fault_kind::delay_link: return "delay_link";
-    case fault_kind::stall_actor: return "stall_actor";
-    case fault_kind::fail_storage_write: return "fail_storage_write";
-    case fault_kind::fire_condition: return "fire_condition";
+  case fault_kind::drop_server:
+    return "drop_server";
+  case fault_kind::stall_server:
+    return "stall_server";
+  case fault_kind::drop_link:
+    return "drop_link";
+  case fault_kind::delay_link:
+    return "delay_link";
+  case fault_kind::stall_actor:
+    return "stall_actor";
+  case fault_kind::fail_storage_write:
+    return "fail_storage_write";
+  case fault_kind::fire_condition:
+    return "fire_condition";
   }
   return "?";
 }
@@ -45,21 +52,20 @@ struct fault {
   int64_t count = 1;  ///< writes to fail, or the monitor condition's index
 };
 
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, fault& x) {
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, fault& x) {
   return f(caf::meta::type_name("fault"), x.kind, x.target, x.server, x.ms, x.count);
 }
 
 /// Usage lines of every fault, as the console's `help inject` shows them.
 inline const std::vector<std::string>& fault_usages() {
   static const std::vector<std::string> usages = {
-    "drop_server ALIAS primary|secondary",
-    "stall_server ALIAS primary|secondary MS",
-    "drop_link",
-    "delay_link MS",
-    "stall_actor NAME MS",
-    "fail_storage_write [COUNT]",
-    "fire_condition ALIAS INDEX",
+      "drop_server ALIAS primary|secondary",
+      "stall_server ALIAS primary|secondary MS",
+      "drop_link",
+      "delay_link MS",
+      "stall_actor NAME MS",
+      "fail_storage_write [COUNT]",
+      "fire_condition ALIAS INDEX",
   };
   return usages;
 }
@@ -144,7 +150,8 @@ inline bool parse_fault(const std::vector<std::string>& words, fault& out, std::
   }
   if (!ok) {
     for (auto& u : fault_usages())
-      if (u.compare(0, name.size() + 1, name + " ") == 0 || u == name) error += "; usage: inject " + u;
+      if (u.compare(0, name.size() + 1, name + " ") == 0 || u == name)
+        error += "; usage: inject " + u;
   }
   return ok;
 }

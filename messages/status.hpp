@@ -32,10 +32,10 @@ struct pair_status {
 };
 
 struct partner_status {
-  std::string address;             ///< host:port from the config
-  std::string name;                ///< the partner's node name once known
-  std::string state = "Unknown";   ///< Running | Standby | Faulted | Unknown | Disconnected
-  std::string link = "down";       ///< up | down
+  std::string address;           ///< host:port from the config
+  std::string name;              ///< the partner's node name once known
+  std::string state = "Unknown"; ///< Running | Standby | Faulted | Unknown | Disconnected
+  std::string link = "down";     ///< up | down
 };
 
 struct node_status {

@@ -27,11 +27,13 @@ INSERT OR IGNORE INTO counters VALUES ('last_seq', 0);
 
 db_ptr open_db(const std::string& path, std::string& error) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   db_ptr db(raw, &sqlite3_close);
   if (rc != SQLITE_OK) {
-    error = "cannot open event database " + path + ": " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+    error = "cannot open event database " + path + ": " +
+            (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
     return db_ptr(nullptr, &sqlite3_close);
   }
   sqlite3_busy_timeout(raw, 2000);
@@ -49,7 +51,8 @@ std::string quick_check(sqlite3* db) {
 
 } // namespace
 
-event_store::event_store(std::string path, db_ptr db) : path_(std::move(path)), db_(std::move(db)) {}
+event_store::event_store(std::string path, db_ptr db)
+    : path_(std::move(path)), db_(std::move(db)) {}
 
 event_store::~event_store() = default;
 
@@ -61,8 +64,8 @@ std::unique_ptr<event_store> event_store::open(const std::string& path, std::str
   if (check != "ok") {
     db.reset();
     auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-                 .count();
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
     std::string aside = path + ".corrupt-" + std::to_string(now);
     if (std::rename(path.c_str(), aside.c_str()) != 0) {
       error = "event database " + path + " failed its integrity check (" + check +
@@ -107,9 +110,10 @@ std::unique_ptr<event_store> event_store::open(const std::string& path, std::str
 }
 
 bool event_store::prepare_all(std::string& error) {
-  insert_ = prepare(db_.get(),
-                    "INSERT INTO events(seq,time_ms,severity,node,source,kind,text) VALUES(?,?,?,?,?,?,?)",
-                    error);
+  insert_ = prepare(
+      db_.get(),
+      "INSERT INTO events(seq,time_ms,severity,node,source,kind,text) VALUES(?,?,?,?,?,?,?)",
+      error);
   trim_ = prepare(db_.get(), "DELETE FROM events WHERE seq <= ?", error);
   newest_ = prepare(db_.get(),
                     "SELECT seq,time_ms,severity,node,source,kind,text FROM "
@@ -152,7 +156,8 @@ bool event_store::write(const std::vector<diag_event>& events, uint64_t keep, st
   if (sqlite3_step(trim_.get()) != SQLITE_DONE) return fail("cannot trim events");
   sqlite3_reset(set_last_.get());
   sqlite3_bind_int64(set_last_.get(), 1, static_cast<sqlite3_int64>(last));
-  if (sqlite3_step(set_last_.get()) != SQLITE_DONE) return fail("cannot record last sequence number");
+  if (sqlite3_step(set_last_.get()) != SQLITE_DONE)
+    return fail("cannot record last sequence number");
   if (!exec(db_.get(), "COMMIT", error)) {
     std::string ignored;
     exec(db_.get(), "ROLLBACK", ignored);

@@ -39,7 +39,8 @@ inline int bind_text(sqlite3_stmt* s, int i, const std::string& v) {
 
 inline std::string column_text(sqlite3_stmt* s, int i) {
   auto p = sqlite3_column_text(s, i);
-  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s, i)))
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<size_t>(sqlite3_column_bytes(s, i)))
            : std::string();
 }
 

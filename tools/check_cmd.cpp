@@ -7,11 +7,12 @@ namespace tandem::tools {
 
 int run_check(const std::string& path, bool quiet) {
   auto res = config::load_file(path);
-  for (auto& p : res.problems) std::cerr << p.text() << "\n";
+  for (auto& p : res.problems)
+    std::cerr << p.text() << "\n";
   if (!res.ok()) {
-    std::cerr << path << ": " << res.error_count() << " error" << (res.error_count() == 1 ? "" : "s")
-              << ", " << res.warning_count() << " warning" << (res.warning_count() == 1 ? "" : "s")
-              << "\n";
+    std::cerr << path << ": " << res.error_count() << " error"
+              << (res.error_count() == 1 ? "" : "s") << ", " << res.warning_count() << " warning"
+              << (res.warning_count() == 1 ? "" : "s") << "\n";
     return exit_bad_config;
   }
   if (!quiet) {

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <unistd.h>
+
 #include <editline/readline.h>
 #include <nlohmann/json.hpp>
 
@@ -20,7 +22,9 @@ namespace {
 
 std::atomic<bool> interrupted{false};
 
-void on_sigint(int) { interrupted = true; }
+void on_sigint(int) {
+  interrupted = true;
+}
 
 bool is_follow(const std::string& line) {
   std::vector<std::string> w;
@@ -39,7 +43,8 @@ bool print_reply(const std::string& cmd, const std::string& line, bool json) {
   if (json) {
     (is_error ? std::cerr : std::cout) << line << std::endl;
   } else if (is_error) {
-    std::cerr << "error: " << (doc["error"].is_string() ? doc["error"].get<std::string>() : line) << std::endl;
+    std::cerr << "error: " << (doc["error"].is_string() ? doc["error"].get<std::string>() : line)
+              << std::endl;
   } else {
     std::cout << render_text(cmd, line) << std::flush;
   }
@@ -101,7 +106,7 @@ int run_console(const console_options& o) {
     }
     socket = res.config->node.console_socket;
   }
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
@@ -116,7 +121,8 @@ int run_console(const console_options& o) {
   if (!o.command.empty()) return run_one(client, o.command, o);
 
   // Interactive.
-  auto hist = history_path();
+  // History is kept for people at a terminal, not for scripts piping commands in.
+  auto hist = isatty(STDIN_FILENO) ? history_path() : std::string();
   using_history();
   if (!hist.empty()) read_history(hist.c_str());
   std::cout << "Tandem console on " << socket << "; 'help' lists commands, Ctrl-D leaves.\n";

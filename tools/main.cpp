@@ -24,13 +24,14 @@ int main(int argc, char** argv) {
 
   console_options copts;
   auto* con = app.add_subcommand("console", "Operator console of a running node");
-  auto* c_opt = con->add_option("-c,--config", copts.config_path, "find the socket from this node config");
+  auto* c_opt =
+      con->add_option("-c,--config", copts.config_path, "find the socket from this node config");
   auto* s_opt = con->add_option("--socket", copts.socket_path, "the node's console socket");
   c_opt->excludes(s_opt);
   con->add_option("-e,--execute", copts.command, "run one command and exit (for scripts)");
   con->add_flag("--json", copts.json, "print one JSON document per reply");
   con->add_option("--timeout-ms", copts.timeout_ms, "how long to wait for a reply")
-    ->check(CLI::Range(1, 3'600'000));
+      ->check(CLI::Range(1, 3'600'000));
 
   try {
     app.parse(argc, argv);

@@ -61,8 +61,8 @@ private:
 
 int64_t wall_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 } // namespace
@@ -84,7 +84,8 @@ int run_node(const std::string& config_path) {
   std::error_code fec;
   std::filesystem::create_directories(cfg.node.data_dir, fec);
   if (fec) {
-    std::cerr << "tandem: cannot create data directory " << cfg.node.data_dir << ": " << fec.message() << "\n";
+    std::cerr << "tandem: cannot create data directory " << cfg.node.data_dir << ": "
+              << fec.message() << "\n";
     return exit_startup;
   }
   std::filesystem::permissions(cfg.node.data_dir, std::filesystem::perms::others_all,
@@ -92,7 +93,7 @@ int run_node(const std::string& config_path) {
 
   std::string err, notice;
   std::shared_ptr<storage::event_store> store =
-    storage::event_store::open(cfg.node.data_dir + "/events.db", err, notice);
+      storage::event_store::open(cfg.node.data_dir + "/events.db", err, notice);
   if (!store) {
     std::cerr << "tandem: " << err << "\n";
     return exit_startup;
@@ -146,9 +147,9 @@ int run_node(const std::string& config_path) {
     std::thread io_thread([&io] { io.run(); });
 
     std::cout << "tandem: node " << cfg.node.name << " running (role "
-              << config::to_string(cfg.redundancy.node_role) << ", " << cfg.pairs.size()
-              << " pair" << (cfg.pairs.size() == 1 ? "" : "s") << "); console: "
-              << cfg.node.console_socket << std::endl;
+              << config::to_string(cfg.redundancy.node_role) << ", " << cfg.pairs.size() << " pair"
+              << (cfg.pairs.size() == 1 ? "" : "s") << "); console: " << cfg.node.console_socket
+              << std::endl;
 
     caf::error reason = ended.get_future().get();
     if (reason && reason != caf::exit_reason::user_shutdown && reason != caf::exit_reason::normal) {

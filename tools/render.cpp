@@ -20,7 +20,8 @@ std::string str(const json& j, const char* key) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
-std::string table(const std::vector<std::vector<std::string>>& rows, const std::string& indent = "") {
+std::string table(const std::vector<std::vector<std::string>>& rows,
+                  const std::string& indent = "") {
   std::vector<size_t> widths;
   for (auto& r : rows)
     for (size_t i = 0; i < r.size(); ++i) {
@@ -51,13 +52,14 @@ std::string duration(int64_t ms) {
 
 std::string pairs_table(const json& pairs) {
   if (!pairs.is_array() || pairs.empty()) return "  (no pairs configured)\n";
-  std::vector<std::vector<std::string>> rows = {
-    {"ALIAS", "MODE", "ACTIVE", "LEVEL", "PRIMARY", "STATE", "SECONDARY", "STATE", "LAST FAILOVER"}};
+  std::vector<std::vector<std::string>> rows = {{"ALIAS", "MODE", "ACTIVE", "LEVEL", "PRIMARY",
+                                                 "STATE", "SECONDARY", "STATE", "LAST FAILOVER"}};
   for (auto& p : pairs) {
     std::string last = "-";
     if (p.contains("last_failover") && p["last_failover"].is_object()) {
       auto& f = p["last_failover"];
-      last = str(f, "time") + " " + str(f, "from") + "->" + str(f, "to") + " (" + str(f, "cause") + ")";
+      last = str(f, "time") + " " + str(f, "from") + "->" + str(f, "to") + " (" + str(f, "cause") +
+             ")";
     }
     rows.push_back({str(p, "alias"), str(p, "mode"), str(p, "active"), str(p, "service_level"),
                     str(p.value("primary", json::object()), "url"),
@@ -80,7 +82,8 @@ std::string render_text(const std::string& command, const std::string& line) {
   if (doc.is_discarded() || !doc.is_object()) return line + "\n";
   if (doc.contains("commands") && doc["commands"].is_array()) {
     std::vector<std::vector<std::string>> rows;
-    for (auto& c : doc["commands"]) rows.push_back({str(c, "usage"), str(c, "help")});
+    for (auto& c : doc["commands"])
+      rows.push_back({str(c, "usage"), str(c, "help")});
     return table(rows, "  ");
   }
   if (doc.contains("node") && doc["node"].is_object()) {
@@ -91,7 +94,8 @@ std::string render_text(const std::string& command, const std::string& line) {
       << (n.value("maintenance", false) ? ", in maintenance" : "") << "\n";
     if (doc.contains("partner") && doc["partner"].is_object()) {
       auto& p = doc["partner"];
-      o << "partner  " << str(p, "address") << " " << str(p, "state") << ", link " << str(p, "link") << "\n";
+      o << "partner  " << str(p, "address") << " " << str(p, "state") << ", link " << str(p, "link")
+        << "\n";
     } else {
       o << "partner  none\n";
     }
@@ -101,7 +105,8 @@ std::string render_text(const std::string& command, const std::string& line) {
   if (doc.contains("pairs")) return pairs_table(doc["pairs"]);
   if (doc.contains("events") && doc["events"].is_array()) {
     std::string out;
-    for (auto& e : doc["events"]) out += event_line(e);
+    for (auto& e : doc["events"])
+      out += event_line(e);
     if (doc["events"].empty()) out = "(no events)\n";
     return out;
   }

@@ -8,9 +8,8 @@ caf::actor_system_config& actor_fixture::prepare(caf::actor_system_config& c) {
 }
 
 actor_fixture::actor_fixture()
-  : sys(prepare(cfg)),
-    sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
-    self(sys, true) {}
+    : sys(prepare(cfg)), sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())),
+      self(sys, true) {}
 
 actor_fixture::~actor_fixture() {
   // Let actors that were told to stop finish, so the system's destructor does not wait forever.
@@ -18,7 +17,8 @@ actor_fixture::~actor_fixture() {
 }
 
 int64_t actor_fixture::wall_now() const {
-  auto since = const_cast<caf::scheduler::test_coordinator&>(sched).clock().now().time_since_epoch();
+  auto since =
+      const_cast<caf::scheduler::test_coordinator&>(sched).clock().now().time_since_epoch();
   return wall_origin_ms + std::chrono::duration_cast<std::chrono::milliseconds>(since).count();
 }
 

@@ -8,9 +8,8 @@ namespace tandem::test {
 
 node_process::node_process(const temp_dir& dir, const std::string& name,
                            const std::string& config_text, const std::string& socket)
-  : config_path_(dir.write(name + ".toml", config_text)),
-    socket_(socket),
-    log_prefix_(dir.file(name)) {
+    : config_path_(dir.write(name + ".toml", config_text)), socket_(socket),
+      log_prefix_(dir.file(name)) {
   restart();
 }
 
@@ -19,18 +18,18 @@ node_process::~node_process() = default;
 void node_process::restart() {
   proc_.reset();
   proc_ = std::make_unique<child_process>(
-    std::vector<std::string>{tandem_binary(), "node", "-c", config_path_},
-    log_prefix_ + "." + std::to_string(generation_++));
+      std::vector<std::string>{tandem_binary(), "node", "-c", config_path_},
+      log_prefix_ + "." + std::to_string(generation_++));
 }
 
 bool node_process::wait_ready(std::string& why, std::chrono::milliseconds timeout) {
   bool ok = wait_for(
-    [&] {
-      if (!proc_->running()) return true;
-      auto j = console("status", 1000);
-      return j.contains("node");
-    },
-    timeout);
+      [&] {
+        if (!proc_->running()) return true;
+        auto j = console("status", 1000);
+        return j.contains("node");
+      },
+      timeout);
   if (!proc_->running()) {
     why = "node exited early: " + proc_->err();
     return false;

@@ -57,8 +57,8 @@ std::string read_file(const std::string& path) {
 }
 
 child_process::child_process(std::vector<std::string> argv, const std::string& log_prefix,
-                             const std::string& cwd)
-  : out_path_(log_prefix + ".out"), err_path_(log_prefix + ".err") {
+                             const std::string& cwd, const std::string& stdin_path)
+    : out_path_(log_prefix + ".out"), err_path_(log_prefix + ".err") {
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -66,11 +66,12 @@ child_process::child_process(std::vector<std::string> argv, const std::string& l
     int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(out, 1);
     ::dup2(err, 2);
-    int devnull = ::open("/dev/null", O_RDONLY);
-    ::dup2(devnull, 0);
+    int in = ::open(stdin_path.empty() ? "/dev/null" : stdin_path.c_str(), O_RDONLY);
+    ::dup2(in, 0);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) _exit(126);
     std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
+    for (auto& a : argv)
+      args.push_back(a.data());
     args.push_back(nullptr);
     ::execv(args[0], args.data());
     _exit(127);
@@ -85,7 +86,9 @@ child_process::~child_process() {
   }
 }
 
-void child_process::signal(int sig) const { ::kill(pid_, sig); }
+void child_process::signal(int sig) const {
+  ::kill(pid_, sig);
+}
 
 static int decode_status(int st) {
   if (WIFEXITED(st)) return WEXITSTATUS(st);
@@ -108,7 +111,9 @@ std::optional<int> child_process::wait(std::chrono::milliseconds timeout) {
   }
 }
 
-bool child_process::running() { return !wait(std::chrono::milliseconds(0)).has_value(); }
+bool child_process::running() {
+  return !wait(std::chrono::milliseconds(0)).has_value();
+}
 
 bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

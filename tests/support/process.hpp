@@ -37,8 +37,9 @@ std::string read_file(const std::string& path);
 /// A child process; stdout and stderr go to files. The destructor kills (SIGKILL) and reaps it.
 class child_process {
 public:
+  /// `stdin_path`: a file to read standard input from (default /dev/null).
   child_process(std::vector<std::string> argv, const std::string& log_prefix,
-                const std::string& cwd = "");
+                const std::string& cwd = "", const std::string& stdin_path = "");
   ~child_process();
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
@@ -68,6 +69,7 @@ struct run_result {
   int code = -1;
   std::string out, err;
 };
-run_result run_tandem(const std::vector<std::string>& args, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+run_result run_tandem(const std::vector<std::string>& args,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 } // namespace tandem::test

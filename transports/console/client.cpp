@@ -10,7 +10,9 @@
 
 namespace tandem::transports {
 
-console_client::~console_client() { close(); }
+console_client::~console_client() {
+  close();
+}
 
 void console_client::close() {
   if (fd_ >= 0) ::close(fd_);

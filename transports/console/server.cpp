@@ -2,8 +2,8 @@
 
 #include <atomic>
 #include <deque>
-#include <mutex>
 #include <map>
+#include <mutex>
 #include <set>
 #include <utility>
 
@@ -28,12 +28,8 @@ class session : public console_peer, public std::enable_shared_from_this<session
 public:
   session(local::socket sock, console_handler& handler, const console_limits& limits,
           std::function<void(uint64_t)> on_gone)
-    : sock_(std::move(sock)),
-      strand_(asio::make_strand(sock_.get_executor())),
-      handler_(handler),
-      limits_(limits),
-      on_gone_(std::move(on_gone)),
-      id_(next_peer_id++) {}
+      : sock_(std::move(sock)), strand_(asio::make_strand(sock_.get_executor())), handler_(handler),
+        limits_(limits), on_gone_(std::move(on_gone)), id_(next_peer_id++) {}
 
   uint64_t id() const override { return id_; }
 
@@ -54,8 +50,9 @@ public:
 
 private:
   void read() {
-    sock_.async_read_some(asio::buffer(buf_), asio::bind_executor(strand_, [self = shared_from_this()](
-                                                                   boost::system::error_code ec, size_t n) {
+    sock_.async_read_some(asio::buffer(buf_),
+                          asio::bind_executor(strand_, [self = shared_from_this()](
+                                                           boost::system::error_code ec, size_t n) {
                             if (ec) return self->shutdown();
                             self->consume(n);
                             if (self->open_) self->read();
@@ -96,8 +93,10 @@ private:
 
   void write() {
     asio::async_write(sock_, asio::buffer(queue_.front()),
-                      asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec, size_t) {
-                        if (ec) return self->shutdown();
+                      asio::bind_executor(strand_, [self = shared_from_this()](
+                                                       boost::system::error_code ec, size_t) {
+                        // The buffer being written is queue_.front(); it stays until here.
+                        if (ec || !self->open_) return self->shutdown();
                         self->queued_bytes_ -= self->queue_.front().size();
                         self->queue_.pop_front();
                         if (!self->queue_.empty()) self->write();
@@ -110,7 +109,8 @@ private:
     boost::system::error_code ignored;
     sock_.shutdown(local::socket::shutdown_both, ignored);
     sock_.close(ignored);
-    queue_.clear();
+    // queue_ is left alone: a write in flight still refers to its front; the session's
+    // destructor frees it.
     handler_.on_close(id_);
     if (on_gone_) on_gone_(id_);
   }
@@ -133,7 +133,7 @@ private:
 
 struct console_server::impl : std::enable_shared_from_this<impl> {
   impl(asio::io_context& io, console_handler& h, console_limits l)
-    : io(io), acceptor(io), handler(h), limits(l) {}
+      : io(io), acceptor(io), handler(h), limits(l) {}
   asio::io_context& io;
   local::acceptor acceptor;
   console_handler& handler;
@@ -143,38 +143,42 @@ struct console_server::impl : std::enable_shared_from_this<impl> {
   bool stopped = false;
 
   void accept() {
-    acceptor.async_accept([self = shared_from_this()](boost::system::error_code ec, local::socket sock) {
-      if (ec) {
-        if (ec == asio::error::operation_aborted || self->stopped) return;
-        return self->accept(); // e.g. EMFILE: keep serving the others
-      }
-      std::weak_ptr<impl> weak = self;
-      auto s = std::make_shared<session>(std::move(sock), self->handler, self->limits, [weak](uint64_t id) {
-        if (auto me = weak.lock()) {
-          std::lock_guard<std::mutex> g(me->mtx);
-          me->sessions.erase(id);
-        }
-      });
-      {
-        std::lock_guard<std::mutex> g(self->mtx);
-        if (self->sessions.size() >= self->limits.max_connections) {
-          s->send(R"({"error": "too many console connections; close one and try again"})");
-          s->close();
-        } else {
-          self->sessions[s->id()] = s;
-          s->start();
-        }
-      }
-      self->accept();
-    });
+    acceptor.async_accept(
+        [self = shared_from_this()](boost::system::error_code ec, local::socket sock) {
+          if (ec) {
+            if (ec == asio::error::operation_aborted || self->stopped) return;
+            return self->accept(); // e.g. EMFILE: keep serving the others
+          }
+          std::weak_ptr<impl> weak = self;
+          auto s = std::make_shared<session>(std::move(sock), self->handler, self->limits,
+                                             [weak](uint64_t id) {
+                                               if (auto me = weak.lock()) {
+                                                 std::lock_guard<std::mutex> g(me->mtx);
+                                                 me->sessions.erase(id);
+                                               }
+                                             });
+          {
+            std::lock_guard<std::mutex> g(self->mtx);
+            if (self->sessions.size() >= self->limits.max_connections) {
+              s->send(R"({"error": "too many console connections; close one and try again"})");
+              s->close();
+            } else {
+              self->sessions[s->id()] = s;
+              s->start();
+            }
+          }
+          self->accept();
+        });
   }
 };
 
 console_server::console_server(asio::io_context& io, std::string path, console_handler& handler,
                                console_limits limits)
-  : impl_(std::make_shared<impl>(io, handler, limits)), path_(std::move(path)) {}
+    : impl_(std::make_shared<impl>(io, handler, limits)), path_(std::move(path)) {}
 
-console_server::~console_server() { stop(); }
+console_server::~console_server() {
+  stop();
+}
 
 bool console_server::start(std::string& error) {
   boost::system::error_code ec;
@@ -183,7 +187,7 @@ bool console_server::start(std::string& error) {
             " bytes long; Unix sockets allow at most 107: " + path_;
     return false;
   }
-  struct stat st{};
+  struct stat st {};
   if (::lstat(path_.c_str(), &st) == 0) {
     if (!S_ISSOCK(st.st_mode)) {
       error = "console socket path " + path_ + " exists and is not a socket";
@@ -206,7 +210,8 @@ bool console_server::start(std::string& error) {
     acc.bind(local::endpoint(path_), ec);
     ::umask(old);
   }
-  if (!ec && ::chmod(path_.c_str(), 0600) != 0) ec = boost::system::error_code(errno, boost::system::system_category());
+  if (!ec && ::chmod(path_.c_str(), 0600) != 0)
+    ec = boost::system::error_code(errno, boost::system::system_category());
   if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     error = "cannot serve the console socket " + path_ + ": " + ec.message();

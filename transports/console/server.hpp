@@ -24,8 +24,8 @@ public:
 
 /// Limits that keep a misbehaving client from hurting the node.
 struct console_limits {
-  size_t max_line = 4096;                 ///< longer command lines are refused
-  size_t max_queued_bytes = 16u << 20;    ///< a client this far behind is disconnected
+  size_t max_line = 4096;              ///< longer command lines are refused
+  size_t max_queued_bytes = 16u << 20; ///< a client this far behind is disconnected
   size_t max_connections = 64;
 };
 

@@ -29,7 +29,8 @@ std::string config_text(const test::temp_dir& dir, int max_events = 10000) {
 class node_it : public ::testing::Test {
 protected:
   std::unique_ptr<test::node_process> start(int max_events = 10000) {
-    auto n = std::make_unique<test::node_process>(dir, "node", config_text(dir, max_events), socket());
+    auto n =
+        std::make_unique<test::node_process>(dir, "node", config_text(dir, max_events), socket());
     std::string why;
     EXPECT_TRUE(n->wait_ready(why)) << why;
     return n;
@@ -42,7 +43,8 @@ protected:
   }
   std::vector<std::string> kinds(test::node_process& n) {
     std::vector<std::string> k;
-    for (auto& e : events(n)) k.push_back(e["kind"]);
+    for (auto& e : events(n))
+      k.push_back(e["kind"]);
     return k;
   }
   void mark(test::node_process& n) {
@@ -77,6 +79,19 @@ TEST_F(node_it, console_shows_status_and_events) {
   EXPECT_EQ(js.code, 0) << js.err;
   auto doc = json::parse(js.out);
   EXPECT_EQ(doc["events"].size(), 1u);
+}
+
+TEST_F(node_it, the_interactive_console_runs_commands_line_by_line) {
+  auto n = start();
+  auto input = dir.write("input.txt", "status\nevents 1\nbogus\nhelp\n");
+  test::child_process c({test::tandem_binary(), "console", "--socket", socket()},
+                        dir.file("interactive"), "", input);
+  ASSERT_EQ(c.wait(20s), 0) << c.err();
+  auto out = c.out();
+  EXPECT_NE(out.find("it-node (independent) Running"), std::string::npos) << out;
+  EXPECT_NE(out.find("node_started"), std::string::npos) << out;
+  EXPECT_NE(out.find("events [N] [--follow]"), std::string::npos) << out;
+  EXPECT_NE(c.err().find("unknown command 'bogus'"), std::string::npos) << c.err();
 }
 
 TEST_F(node_it, bad_console_commands_fail_with_a_message_and_the_node_keeps_serving) {
@@ -116,14 +131,16 @@ TEST_F(node_it, bad_console_commands_fail_with_a_message_and_the_node_keeps_serv
 
 TEST_F(node_it, follow_prints_new_events_as_they_happen) {
   auto n = start();
-  test::child_process follower({test::tandem_binary(), "console", "--socket", socket(), "--json", "-e",
-                                "events 1 --follow"},
-                               dir.file("follow"));
-  ASSERT_TRUE(test::wait_for([&] { return follower.out().find("\"events\"") != std::string::npos; }, 10s))
-    << follower.err();
+  test::child_process follower(
+      {test::tandem_binary(), "console", "--socket", socket(), "--json", "-e", "events 1 --follow"},
+      dir.file("follow"));
+  ASSERT_TRUE(
+      test::wait_for([&] { return follower.out().find("\"events\"") != std::string::npos; }, 10s))
+      << follower.err();
   mark(*n);
-  EXPECT_TRUE(test::wait_for([&] { return follower.out().find("fault_injected") != std::string::npos; }, 10s))
-    << follower.out();
+  EXPECT_TRUE(test::wait_for(
+      [&] { return follower.out().find("fault_injected") != std::string::npos; }, 10s))
+      << follower.out();
   follower.signal(SIGINT);
   EXPECT_EQ(follower.wait(10s), 0);
 }
@@ -142,7 +159,8 @@ TEST_F(node_it, sigkill_then_restart_shows_old_events_followed_by_new_ones) {
   mark(*n);
   auto after = events(*n);
   ASSERT_EQ(after.size(), 5u);
-  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(after[i], before[i]) << i;
+  for (size_t i = 0; i < before.size(); ++i)
+    EXPECT_EQ(after[i], before[i]) << i;
   EXPECT_EQ(after[3]["kind"], "node_started");
   EXPECT_EQ(after[4]["kind"], "fault_injected");
   for (size_t i = 1; i < after.size(); ++i)
@@ -151,7 +169,8 @@ TEST_F(node_it, sigkill_then_restart_shows_old_events_followed_by_new_ones) {
 
 TEST_F(node_it, max_events_is_respected_across_restarts) {
   auto n = start(4);
-  for (int i = 0; i < 6; ++i) mark(*n);
+  for (int i = 0; i < 6; ++i)
+    mark(*n);
   auto first = events(*n);
   ASSERT_EQ(first.size(), 4u);
   EXPECT_EQ(first.back()["seq"], 7);
@@ -190,7 +209,8 @@ TEST_F(node_it, a_second_signal_forces_the_exit) {
   // A stalled supervisor cannot finish the orderly stop; the operator insists.
   ASSERT_EQ(n->console("inject stall_actor supervisor 60000"), json({{"ok", true}}));
   n->proc().signal(SIGTERM);
-  ASSERT_TRUE(test::wait_for([&] { return n->proc().err().find("stopping") != std::string::npos; }, 10s));
+  ASSERT_TRUE(
+      test::wait_for([&] { return n->proc().err().find("stopping") != std::string::npos; }, 10s));
   n->proc().signal(SIGTERM);
   EXPECT_EQ(n->proc().wait(10s), 4);
 }

@@ -39,7 +39,8 @@ protected:
     run();
   }
   /// Sends one command line from `peer` and returns what the console answered.
-  std::vector<json> cmd(const std::string& line, std::shared_ptr<test::recording_peer> p = nullptr) {
+  std::vector<json> cmd(const std::string& line,
+                        std::shared_ptr<test::recording_peer> p = nullptr) {
     if (!p) p = peer;
     self->send(con, console_request{p, line});
     run();
@@ -94,7 +95,8 @@ TEST_F(console_test, status_has_the_fields_of_the_console_contract) {
   EXPECT_TRUE(j["partner"].is_null());
   ASSERT_EQ(j["pairs"].size(), 1u);
   auto& p = j["pairs"][0];
-  for (auto k : {"alias", "mode", "active", "service_level", "primary", "secondary", "last_failover"})
+  for (auto k :
+       {"alias", "mode", "active", "service_level", "primary", "secondary", "last_failover"})
     EXPECT_TRUE(p.contains(k)) << k;
   EXPECT_EQ(p["primary"]["url"], "opc.tcp://h1:4840");
   EXPECT_TRUE(p["primary"].contains("state"));
@@ -125,7 +127,10 @@ TEST_F(console_test, malformed_commands_get_clear_errors_and_the_console_stays_u
   EXPECT_NE(error_of("status now").find("takes no arguments"), std::string::npos);
   EXPECT_NE(error_of("events \"5").find("unterminated quote"), std::string::npos);
   EXPECT_NE(error_of("switch line1").find("not available in this version"), std::string::npos);
-  EXPECT_NE(error_of(std::string("st\xff\xfe" "atus")).find("unknown command"), std::string::npos);
+  EXPECT_NE(error_of(std::string("st\xff\xfe"
+                                 "atus"))
+                .find("unknown command"),
+            std::string::npos);
   EXPECT_TRUE(one("status").contains("node"));
 }
 
@@ -143,8 +148,10 @@ TEST_F(console_test, inject_applies_faults_and_explains_bad_ones) {
   EXPECT_NE(e.find("usage: inject stall_actor NAME MS"), std::string::npos) << e;
   EXPECT_NE(error_of("inject meteor").find("unknown fault 'meteor'"), std::string::npos);
   EXPECT_NE(error_of("inject").find("missing fault name"), std::string::npos);
-  EXPECT_NE(error_of("inject drop_server line1 tertiary").find("'primary' or 'secondary'"), std::string::npos);
-  EXPECT_NE(error_of("inject drop_server line7 primary").find("no pair 'line7'"), std::string::npos);
+  EXPECT_NE(error_of("inject drop_server line1 tertiary").find("'primary' or 'secondary'"),
+            std::string::npos);
+  EXPECT_NE(error_of("inject drop_server line7 primary").find("no pair 'line7'"),
+            std::string::npos);
 }
 
 TEST_F(console_test, follow_streams_new_events_in_order_until_the_connection_closes) {

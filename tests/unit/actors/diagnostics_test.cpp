@@ -73,7 +73,8 @@ TEST_F(diagnostics_test, stamps_sequence_time_and_node_and_answers_oldest_first)
 
 TEST_F(diagnostics_test, ring_buffer_keeps_at_most_max_events_in_memory_and_on_disk) {
   auto d = spawn_diag(5);
-  for (int i = 1; i <= 12; ++i) report(d, "e" + std::to_string(i));
+  for (int i = 1; i <= 12; ++i)
+    report(d, "e" + std::to_string(i));
   run();
   auto evs = events(d);
   ASSERT_EQ(evs.size(), 5u);
@@ -119,7 +120,8 @@ TEST_F(diagnostics_test, a_new_actor_loads_previous_events_and_continues_their_n
 
 TEST_F(diagnostics_test, sequence_numbers_are_never_reused_after_trimming) {
   auto d = spawn_diag(2);
-  for (int i = 0; i < 5; ++i) report(d, "x");
+  for (int i = 0; i < 5; ++i)
+    report(d, "x");
   run();
   stop(d);
   auto d2 = spawn_diag(2);
@@ -179,9 +181,10 @@ TEST_F(diagnostics_test, a_stalled_actor_answers_after_the_stall_and_loses_nothi
 TEST_F(diagnostics_test, listeners_receive_every_new_event_until_they_unsubscribe) {
   auto d = spawn_diag();
   std::vector<std::string> seen;
-  auto listener = sys.spawn([&seen](event_listener_actor::pointer) -> event_listener_actor::behavior_type {
-    return {[&seen](diag_event& e) { seen.push_back(e.kind); }};
-  });
+  auto listener =
+      sys.spawn([&seen](event_listener_actor::pointer) -> event_listener_actor::behavior_type {
+        return {[&seen](diag_event& e) { seen.push_back(e.kind); }};
+      });
   self->send(d, atom::subscribe_v, listener);
   report(d, "one");
   report(d, "two");

@@ -33,7 +33,8 @@ config::node_config two_pair_config() {
 
 class supervisor_test : public test::actor_fixture {
 protected:
-  node_actor spawn_node(config::node_config c = two_pair_config(), std::vector<std::string> warnings = {}) {
+  node_actor spawn_node(config::node_config c = two_pair_config(),
+                        std::vector<std::string> warnings = {}) {
     node_runtime rt;
     rt.events = store;
     rt.wall_now = [this] { return wall_now(); };
@@ -55,7 +56,8 @@ protected:
   }
   std::vector<std::string> kinds(const node_actor& n) {
     std::vector<std::string> k;
-    for (auto& e : events(n)) k.push_back(e.kind);
+    for (auto& e : events(n))
+      k.push_back(e.kind);
     return k;
   }
   void shutdown(const node_actor& n) {

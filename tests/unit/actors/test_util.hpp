@@ -14,7 +14,8 @@
 
 namespace tandem::test {
 
-inline std::shared_ptr<storage::event_store> open_store(const temp_dir& dir, const std::string& name = "events.db") {
+inline std::shared_ptr<storage::event_store> open_store(const temp_dir& dir,
+                                                        const std::string& name = "events.db") {
   std::string err, notice;
   std::shared_ptr<storage::event_store> s = storage::event_store::open(dir.file(name), err, notice);
   EXPECT_TRUE(s) << err;
@@ -33,7 +34,8 @@ public:
   std::vector<nlohmann::json> take() {
     std::lock_guard<std::mutex> g(m_);
     std::vector<nlohmann::json> out;
-    for (auto& l : lines_) out.push_back(nlohmann::json::parse(l));
+    for (auto& l : lines_)
+      out.push_back(nlohmann::json::parse(l));
     lines_.clear();
     return out;
   }

@@ -50,7 +50,7 @@ protected:
   std::string path = dir.file("c.sock");
   boost::asio::io_context io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work =
-    boost::asio::make_work_guard(io);
+      boost::asio::make_work_guard(io);
   echo_handler handler;
   transports::console_limits limits{64, 1 << 20, 4};
   std::unique_ptr<transports::console_server> server;
@@ -58,7 +58,7 @@ protected:
 };
 
 TEST_F(console_socket, is_created_with_mode_0600) {
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0600);
@@ -95,11 +95,11 @@ TEST_F(console_socket, reports_a_client_that_disconnects) {
     ASSERT_TRUE(c.read_line(5000, err));
   }
   EXPECT_TRUE(test::wait_for(
-    [&] {
-      std::lock_guard<std::mutex> g(handler.m);
-      return handler.closed.size() == 1;
-    },
-    5s));
+      [&] {
+        std::lock_guard<std::mutex> g(handler.m);
+        return handler.closed.size() == 1;
+      },
+      5s));
 }
 
 TEST_F(console_socket, limits_the_number_of_connections) {
@@ -138,7 +138,7 @@ TEST(console_socket_paths, a_stale_socket_file_is_replaced_and_a_long_path_refus
     ASSERT_TRUE(s.start(err)) << err;
     // Simulate a killed node: the file stays, nobody listens.
   }
-  struct stat st{};
+  struct stat st {};
   // The server above was destroyed without running io; its file is still there.
   boost::asio::io_context io;
   transports::console_server s(io, path, h);

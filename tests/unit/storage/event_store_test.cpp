@@ -12,7 +12,8 @@ using namespace tandem;
 namespace {
 
 diag_event ev(uint64_t seq, const std::string& kind) {
-  return diag_event{seq, 1000 + static_cast<int64_t>(seq), severity::warning, "n", "src", kind, "t " + kind};
+  return diag_event{
+      seq, 1000 + static_cast<int64_t>(seq), severity::warning, "n", "src", kind, "t " + kind};
 }
 
 TEST(event_store, writes_and_reads_back_oldest_first) {
