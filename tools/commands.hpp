@@ -4,7 +4,9 @@
 /// 3 start-up failure (data directory, storage, console socket), 4 forced stop by a second signal,
 /// 5 the node stopped because of an internal failure.
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tandem::tools {
 
@@ -28,6 +30,21 @@ struct console_options {
   int timeout_ms = 15000;
 };
 int run_console(const console_options& opts);
+
+struct ua_options {
+  std::string action; ///< endpoints | read | write | browse | watch
+  std::string url;
+  std::vector<std::string> nodes; ///< NodeIds (and, for write, the value last)
+  std::string user, password;
+  std::string type;      ///< write: the value's type (default: the node's current type)
+  int depth = 3;         ///< browse
+  int interval_ms = 500; ///< watch: publishing and sampling interval
+  int64_t count = 0;     ///< watch: stop after this many values (0 = run until Ctrl-C)
+  int seconds = 0;       ///< watch: stop after this long (0 = run until Ctrl-C)
+  int timeout_ms = 5000;
+  bool json = false;
+};
+int run_ua(const ua_options& opts);
 
 /// Renders a console reply document as text for people.
 std::string render_text(const std::string& command, const std::string& json_line);

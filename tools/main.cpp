@@ -33,6 +33,26 @@ int main(int argc, char** argv) {
   con->add_option("--timeout-ms", copts.timeout_ms, "how long to wait for a reply")
       ->check(CLI::Range(1, 3'600'000));
 
+  ua_options uopts;
+  auto* ua = app.add_subcommand("ua", "Inspect any OPC UA server with Tandem's client");
+  ua->add_option("action", uopts.action, "endpoints | read | write | browse | watch")
+      ->required()
+      ->check(CLI::IsMember({"endpoints", "read", "write", "browse", "watch"}));
+  ua->add_option("url", uopts.url, "opc.tcp://host:port/path")->required();
+  ua->add_option("nodes", uopts.nodes, "NodeIds (write: NODE VALUE)");
+  ua->add_option("--user", uopts.user, "log in with this user name (default anonymous)");
+  ua->add_option("--password", uopts.password, "password for --user");
+  ua->add_option("--type", uopts.type, "write: the value's built-in type (default: the node's)");
+  ua->add_option("--depth", uopts.depth, "browse: levels below the start node")
+      ->check(CLI::Range(1, 64));
+  ua->add_option("--interval-ms", uopts.interval_ms, "watch: sampling and publishing interval")
+      ->check(CLI::Range(1, 3'600'000));
+  ua->add_option("--count", uopts.count, "watch: stop after this many values");
+  ua->add_option("--seconds", uopts.seconds, "watch: stop after this many seconds");
+  ua->add_option("--timeout-ms", uopts.timeout_ms, "connect and request timeout")
+      ->check(CLI::Range(1, 3'600'000));
+  ua->add_flag("--json", uopts.json, "one JSON document per line");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -40,6 +60,7 @@ int main(int argc, char** argv) {
   }
   if (node->parsed()) return run_node(node_config);
   if (check->parsed()) return run_check(check_config, quiet);
+  if (ua->parsed()) return run_ua(uopts);
   if (con->parsed()) {
     if (copts.config_path.empty() && copts.socket_path.empty()) {
       std::cerr << "tandem console: name the node with -c CONFIG or --socket PATH\n";
