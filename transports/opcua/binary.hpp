@@ -370,7 +370,7 @@ result<T> decode_exact(byte_span bytes, const decode_limits& limits = {}, const 
   if (r.ok() && !r.at_end())
     r.fail(std::to_string(r.remaining()) + " trailing bytes after the value");
   if (!r.ok()) return r.error(root);
-  return v;
+  return std::move(v);
 }
 
 /// Encodes one T into a fresh vector.
@@ -379,7 +379,7 @@ template <class T> result<std::vector<uint8_t>> encode_to_vector(const T& v) {
   writer w(out);
   encode(w, v);
   if (!w.ok()) return w.error();
-  return out;
+  return std::move(out);
 }
 
 } // namespace tandem::opcua

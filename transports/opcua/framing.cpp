@@ -37,7 +37,7 @@ result<std::vector<uint8_t>> encode_connection_message(MessageType type, const T
   if (!w.ok()) return w.error(T::type_name);
   if (out.size() > 0xFFFFFFFFu) return make_error(status::BadEncodingError, "message too large");
   w.patch_u32(4, static_cast<uint32_t>(out.size()));
-  return out;
+  return std::move(out);
 }
 
 template <class T> result<T> decode_connection_message(MessageType type, byte_span message) {
@@ -58,7 +58,7 @@ template <class T> result<T> decode_connection_message(MessageType type, byte_sp
   decode_structure(r, m);
   if (r.ok() && !r.at_end()) r.fail(std::to_string(r.remaining()) + " trailing bytes");
   if (!r.ok()) return r.error(T::type_name);
-  return m;
+  return std::move(m);
 }
 
 } // namespace
@@ -212,7 +212,7 @@ result<SecureChunk> decode_secure_chunk(byte_span chunk, const decode_limits& li
                           "' is not supported (None only)");
   c.body_offset = message_header_size + r.offset();
   c.body = chunk.subspan(c.body_offset);
-  return c;
+  return std::move(c);
 }
 
 result<AbortBody> decode_abort_body(byte_span body) {
@@ -222,7 +222,7 @@ result<AbortBody> decode_abort_body(byte_span body) {
   if (r.ok()) decode(r, a.reason);
   if (r.ok() && !r.at_end()) r.fail(std::to_string(r.remaining()) + " trailing bytes");
   if (!r.ok()) return r.error("abort");
-  return a;
+  return std::move(a);
 }
 
 size_t chunk_header_size(const ChunkContext& ctx) {

@@ -76,7 +76,7 @@ result<V> dispatch(const std::array<dispatch_entry<V>, N>& table, byte_span body
     if (r.ok() && !r.at_end())
       r.fail(std::to_string(r.remaining()) + " trailing bytes after the message");
     if (!r.ok()) return r.error(e.name);
-    return out;
+    return std::move(out);
   }
   return error{unknown_code, std::string("unsupported ") + what + " type " + describe_type_id(id)};
 }
@@ -109,7 +109,7 @@ result<RequestHeader> peek_request_header(byte_span body, const decode_limits& l
   RequestHeader h;
   decode(r, h);
   if (!r.ok()) return r.error("RequestHeader");
-  return h;
+  return std::move(h);
 }
 
 result<Request> decode_request(byte_span body, const decode_limits& limits, size_t base_offset) {

@@ -1657,7 +1657,7 @@ result<T> decode_message(byte_span body, const decode_limits& limits = {}, size_
   if (r.ok() && !r.at_end())
     r.fail(std::to_string(r.remaining()) + " trailing bytes after the message");
   if (!r.ok()) return r.error(T::type_name);
-  return msg;
+  return std::move(msg);
 }
 
 const RequestHeader& request_header(const Request& r);
@@ -1685,7 +1685,7 @@ template <class T> result<ExtensionObject> make_extension_object(const T& v) {
   writer w(eo.body.mutable_bytes());
   encode(w, v);
   if (!w.ok()) return w.error(T::type_name);
-  return eo;
+  return std::move(eo);
 }
 
 /// Decodes an ExtensionObject body as T (TypeId must be T's, body binary and fully consumed).

@@ -314,22 +314,22 @@ result<NodeId> NodeId::parse(std::string_view text) {
     if (!parse_uint(id, 0xFFFFFFFFu, v))
       return node_id_error(text, "numeric identifier is not a number in 0..4294967295");
     n.identifier = static_cast<uint32_t>(v);
-    return n;
+    return std::move(n);
   }
   case 's':
     n.identifier = String(id);
-    return n;
+    return std::move(n);
   case 'g': {
     auto g = Guid::parse(id);
     if (!g) return node_id_error(text, "GUID must look like 72962B91-FA75-4AE6-8D28-B404DC7DAF63");
     n.identifier = *g;
-    return n;
+    return std::move(n);
   }
   case 'b': {
     auto b = base64_decode(id);
     if (!b) return node_id_error(text, "opaque identifier is not valid base64");
     n.identifier = ByteString(std::move(*b));
-    return n;
+    return std::move(n);
   }
   default:
     return node_id_error(text, "expected i=, s=, g= or b=");
@@ -376,7 +376,7 @@ result<ExpandedNodeId> ExpandedNodeId::parse(std::string_view text) {
   auto n = NodeId::parse(s);
   if (!n) return n.error();
   x.node_id = std::move(*n);
-  return x;
+  return std::move(x);
 }
 
 // -- Variant -------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ std::shared_ptr<client_channel> client_channel::create(asio::io_context& io, cha
 }
 
 client_channel::client_channel(asio::io_context& io, channel_options opts)
-    : io_(io), strand_(asio::make_strand(io)), opts_(std::move(opts)), resolver_(strand_),
+    : strand_(asio::make_strand(io)), opts_(std::move(opts)), resolver_(strand_),
       socket_(strand_), open_timer_(strand_), deadline_timer_(strand_), renew_timer_(strand_),
       splitter_(opts_.receive_buffer_size),
       assembler_(assembler_limits{opts_.max_message_size, opts_.max_chunk_count, 16}) {

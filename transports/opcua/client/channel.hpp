@@ -102,7 +102,6 @@ private:
   void fail(const error& e);
   void finish_open(const error* e);
 
-  boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   channel_options opts_;
   boost::asio::ip::tcp::resolver resolver_;
