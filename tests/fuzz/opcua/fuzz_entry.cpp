@@ -58,7 +58,8 @@ void inspect_extension_object(const ExtensionObject& eo) {
 void inspect_variant(const Variant& v) {
   if (const auto* eo = v.get_if<ExtensionObject>()) inspect_extension_object(*eo);
   if (const auto* a = v.get_if<Array<ExtensionObject>>())
-    for (const auto& eo : *a) inspect_extension_object(eo);
+    for (const auto& eo : *a)
+      inspect_extension_object(eo);
 }
 
 void handle_body(byte_span body) {
@@ -89,7 +90,8 @@ void handle_body(byte_span body) {
     if (auto* p = std::get_if<PublishResponse>(&*resp)) nm = &p->notification_message;
     if (auto* p = std::get_if<RepublishResponse>(&*resp)) nm = &p->notification_message;
     if (nm)
-      for (const auto& eo : nm->notification_data) inspect_extension_object(eo);
+      for (const auto& eo : nm->notification_data)
+        inspect_extension_object(eo);
     if (auto* r = std::get_if<ReadResponse>(&*resp))
       for (const auto& dv : r->results)
         if (dv.value) inspect_variant(*dv.value);
