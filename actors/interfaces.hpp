@@ -48,6 +48,38 @@ using node_actor = caf::typed_actor<
     // INTERNAL: a stall of the supervisor itself is over.
     caf::reacts_to<atom::stall_end>>;
 
+/// Whoever owns OPC-SERVER actors (the PAIR) hears their state changes and data from them.
+using server_listener_actor =
+    caf::typed_actor<caf::reacts_to<server_state_change>, caf::reacts_to<server_data>>;
+
+/// The OPC-SERVER actor owns the connection to one underlying OPC UA server: it connects and
+/// reconnects with back-off, polls ServerStatus.State and ServiceLevel, keeps the monitored items
+/// it was asked for (re-creating them after a reconnect) and forwards their data changes.
+using opc_server_actor = caf::typed_actor<
+    // Connect and stay connected (reconnecting with back-off).
+    caf::reacts_to<atom::connect>,
+    // Disconnect and stay idle (the cold mode's standby).
+    caf::reacts_to<atom::disconnect>,
+    // Monitor these items (added to those already monitored; same handle = same item).
+    caf::reacts_to<atom::monitor, std::vector<item_spec>>,
+    // Switch the monitoring mode of these items.
+    caf::reacts_to<atom::mode, std::vector<uint32_t>, monitoring_mode>,
+    // Answers a snapshot of the connection.
+    caf::replies_to<atom::status>::with<server_snapshot>,
+    // Applies drop_server / stall_server / stall_actor; answers "" or an error.
+    caf::replies_to<fault>::with<std::string>,
+    // Reports of the link (the transport), tagged with the connection's generation.
+    caf::reacts_to<link_up>, caf::reacts_to<link_down>, caf::reacts_to<status_reply>,
+    caf::reacts_to<items_created>, caf::reacts_to<data_batch>,
+    // INTERNAL: poll the status now (tick of this generation).
+    caf::reacts_to<atom::tick, uint64_t>,
+    // INTERNAL: the status poll with this number was not answered in time.
+    caf::reacts_to<atom::poll_timeout, uint64_t>,
+    // INTERNAL: reconnect after back-off (generation that failed).
+    caf::reacts_to<atom::retry, uint64_t>,
+    // INTERNAL: an injected stall is over.
+    caf::reacts_to<atom::stall_end>>;
+
 /// The CONSOLE actor executes operator commands arriving from console connections.
 using console_actor = caf::typed_actor<
     // A command line from a connection; the reply goes back through the request's peer.

@@ -12,6 +12,7 @@
 #include "messages/console.hpp"
 #include "messages/event.hpp"
 #include "messages/faults.hpp"
+#include "messages/server.hpp"
 #include "messages/status.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(tandem, caf::first_custom_type_id)
@@ -32,6 +33,14 @@ CAF_ADD_ATOM(tandem, tandem::atom, retry, "retry")
 CAF_ADD_ATOM(tandem, tandem::atom, stall_end, "stall_end")
 CAF_ADD_ATOM(tandem, tandem::atom, closed, "closed")
 CAF_ADD_ATOM(tandem, tandem::atom, restart, "restart")
+CAF_ADD_ATOM(tandem, tandem::atom, tick, "tick")
+CAF_ADD_ATOM(tandem, tandem::atom, poll_timeout, "poll_tmo")
+
+// -- server connections --------------------------------------------------------
+CAF_ADD_ATOM(tandem, tandem::atom, connect, "connect")
+CAF_ADD_ATOM(tandem, tandem::atom, disconnect, "disconnect")
+CAF_ADD_ATOM(tandem, tandem::atom, monitor, "monitor")
+CAF_ADD_ATOM(tandem, tandem::atom, mode, "mode")
 
 // -- diagnostics ---------------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::event_report))
@@ -40,6 +49,19 @@ CAF_ADD_TYPE_ID(tandem, (std::vector<tandem::diag_event>))
 
 // -- faults --------------------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::fault))
+
+// -- server connections --------------------------------------------------------
+CAF_ADD_TYPE_ID(tandem, (tandem::item_spec))
+CAF_ADD_TYPE_ID(tandem, (std::vector<tandem::item_spec>))
+CAF_ADD_TYPE_ID(tandem, (tandem::item_update))
+CAF_ADD_TYPE_ID(tandem, (tandem::link_up))
+CAF_ADD_TYPE_ID(tandem, (tandem::link_down))
+CAF_ADD_TYPE_ID(tandem, (tandem::status_reply))
+CAF_ADD_TYPE_ID(tandem, (tandem::items_created))
+CAF_ADD_TYPE_ID(tandem, (tandem::data_batch))
+CAF_ADD_TYPE_ID(tandem, (tandem::server_state_change))
+CAF_ADD_TYPE_ID(tandem, (tandem::server_data))
+CAF_ADD_TYPE_ID(tandem, (tandem::server_snapshot))
 
 // -- status (local only) -------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::node_status))

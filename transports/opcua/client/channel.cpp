@@ -57,12 +57,16 @@ result<endpoint_url> parse_endpoint_url(const std::string& url) {
 }
 
 std::shared_ptr<client_channel> client_channel::create(asio::io_context& io, channel_options opts) {
-  return std::shared_ptr<client_channel>(new client_channel(io, std::move(opts)));
+  return create(asio::make_strand(io), std::move(opts));
 }
 
-client_channel::client_channel(asio::io_context& io, channel_options opts)
-    : strand_(asio::make_strand(io)), opts_(std::move(opts)), resolver_(strand_),
-      socket_(strand_), open_timer_(strand_), deadline_timer_(strand_), renew_timer_(strand_),
+std::shared_ptr<client_channel> client_channel::create(strand_type strand, channel_options opts) {
+  return std::shared_ptr<client_channel>(new client_channel(std::move(strand), std::move(opts)));
+}
+
+client_channel::client_channel(strand_type strand, channel_options opts)
+    : strand_(std::move(strand)), opts_(std::move(opts)), resolver_(strand_), socket_(strand_),
+      open_timer_(strand_), deadline_timer_(strand_), renew_timer_(strand_),
       splitter_(opts_.receive_buffer_size),
       assembler_(assembler_limits{opts_.max_message_size, opts_.max_chunk_count, 16}) {
   read_buf_.resize(opts_.receive_buffer_size);

@@ -53,7 +53,11 @@ public:
   /// Called once when an open channel ends for any reason but close().
   using closed_handler = std::function<void(const error&)>;
 
+  using strand_type = boost::asio::strand<boost::asio::io_context::executor_type>;
   static std::shared_ptr<client_channel> create(boost::asio::io_context& io, channel_options opts);
+  /// A channel on a strand its owner shares (so the owner's state and the channel's handlers
+  /// never run at once).
+  static std::shared_ptr<client_channel> create(strand_type strand, channel_options opts);
   ~client_channel();
 
   void set_closed_handler(closed_handler h);
@@ -66,6 +70,9 @@ public:
   void send(Request req, std::chrono::milliseconds timeout, response_handler h);
   /// Sends CLO and closes the socket; pending requests fail with BadConnectionClosed.
   void close();
+  /// Closes the socket at once, as a network failure would: pending requests and the closed
+  /// handler get `why`. Call on the strand.
+  void abort(const error& why) { fail(why); }
 
   boost::asio::strand<boost::asio::io_context::executor_type>& strand() { return strand_; }
 
@@ -84,7 +91,7 @@ private:
     std::chrono::steady_clock::time_point deadline;
   };
 
-  client_channel(boost::asio::io_context& io, channel_options opts);
+  client_channel(strand_type strand, channel_options opts);
   void do_open(open_handler h);
   void on_connected();
   void send_open(SecurityTokenRequestType type);

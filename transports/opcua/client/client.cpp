@@ -10,12 +10,18 @@ namespace tandem::opcua {
 namespace asio = boost::asio;
 
 std::shared_ptr<ua_client> ua_client::create(asio::io_context& io, client_options opts) {
-  return std::shared_ptr<ua_client>(new ua_client(io, std::move(opts)));
+  return create(asio::make_strand(io), std::move(opts));
 }
 
-ua_client::ua_client(asio::io_context& io, client_options opts) : io_(io), opts_(std::move(opts)) {
+std::shared_ptr<ua_client> ua_client::create(client_channel::strand_type strand,
+                                             client_options opts) {
+  return std::shared_ptr<ua_client>(new ua_client(std::move(strand), std::move(opts)));
+}
+
+ua_client::ua_client(client_channel::strand_type strand, client_options opts)
+    : opts_(std::move(opts)) {
   opts_.channel.url = opts_.url;
-  channel_ = client_channel::create(io_, opts_.channel);
+  channel_ = client_channel::create(std::move(strand), opts_.channel);
 }
 
 error ua_client::unexpected_response(const Response& r, const char* expected) {

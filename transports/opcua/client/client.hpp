@@ -29,6 +29,8 @@ public:
   using done_handler = std::function<void(const error*)>; ///< nullptr: success
 
   static std::shared_ptr<ua_client> create(boost::asio::io_context& io, client_options opts);
+  /// A client whose channel runs on `strand` (shared with its owner).
+  static std::shared_ptr<ua_client> create(client_channel::strand_type strand, client_options opts);
 
   /// Opens the channel and an activated session.
   void connect(done_handler h);
@@ -57,7 +59,7 @@ public:
   const client_options& options() const { return opts_; }
 
 private:
-  ua_client(boost::asio::io_context& io, client_options opts);
+  ua_client(client_channel::strand_type strand, client_options opts);
   void send_request(Request req, std::chrono::milliseconds timeout,
                     std::function<void(result<Response>)> h);
   void send_on_strand(Request req, std::chrono::milliseconds timeout,
@@ -67,7 +69,6 @@ private:
   void create_session(done_handler h);
   void activate_session(done_handler h);
 
-  boost::asio::io_context& io_;
   client_options opts_;
   std::shared_ptr<client_channel> channel_;
   std::function<void(const error&)> lost_handler_;

@@ -1,0 +1,320 @@
+#include "transports/opcua/client/link.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "transports/opcua/client/subscription.hpp"
+
+namespace tandem::opcua {
+
+namespace asio = boost::asio;
+
+namespace {
+
+/// State shared by the link's handlers; lives as long as any of them.
+struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
+  client_channel::strand_type strand;
+  ua_link_options opts;
+  std::shared_ptr<link_events> events;
+  std::shared_ptr<ua_client> client;
+  std::shared_ptr<publisher> pub;
+  uint64_t generation = 0;
+  uint32_t subscription_id = 0;
+  bool subscription_pending = false;
+  std::vector<std::pair<std::vector<item_spec>, double>>
+      waiting;                           ///< monitor() before the subscription
+  std::map<uint32_t, uint32_t> item_ids; ///< owner handle -> monitored item id
+
+  explicit ua_link_state(client_channel::strand_type s) : strand(std::move(s)) {}
+
+  void reset() {
+    if (pub) pub->stop();
+    pub.reset();
+    client.reset();
+    subscription_id = 0;
+    subscription_pending = false;
+    waiting.clear();
+    item_ids.clear();
+  }
+
+  void report_down(uint64_t gen, const error& e) {
+    if (gen != generation) return;
+    reset();
+    events->down(link_down{gen, e.code.value, e.reason});
+  }
+
+  void connect(uint64_t gen) {
+    if (client) client->disconnect(nullptr);
+    reset();
+    generation = gen;
+    client_options co;
+    co.url = opts.url;
+    co.user = opts.user;
+    co.password = opts.password;
+    co.session_name = opts.session_name;
+    co.request_timeout = opts.request_timeout;
+    co.channel.connect_timeout = opts.connect_timeout;
+    client = ua_client::create(strand, co);
+    auto self = shared_from_this();
+    client->set_lost_handler([self, gen](const error& e) { self->report_down(gen, e); });
+    client->connect([self, gen](const error* e) {
+      if (gen != self->generation) return;
+      if (e) return self->report_down(gen, *e);
+      self->events->up(link_up{gen});
+    });
+  }
+
+  void poll_status(uint64_t gen, uint64_t poll) {
+    if (gen != generation || !client) return;
+    ReadRequest req;
+    ReadValueId state, level;
+    state.node_id = NodeId(2259);
+    level.node_id = NodeId(2267);
+    req.nodes_to_read.push_back(state);
+    req.nodes_to_read.push_back(level);
+    req.timestamps_to_return = TimestampsToReturn::Neither;
+    auto self = shared_from_this();
+    client->call<ReadResponse>(std::move(req), [self, gen, poll](result<ReadResponse> r) {
+      if (gen != self->generation) return;
+      status_reply rep;
+      rep.generation = gen;
+      rep.poll = poll;
+      if (!r) {
+        rep.ok = false;
+        rep.status = r.error().code.value;
+        rep.reason = r.error().reason;
+      } else if (r->results.size() != 2) {
+        rep.ok = false;
+        rep.status = status::BadUnexpectedError.value;
+        rep.reason = "the status read returned " + std::to_string(r->results.size()) + " values";
+      } else {
+        rep.ok = true;
+        auto& st = r->results[0];
+        if (st.value) {
+          if (auto* i = st.value->get_if<int32_t>())
+            rep.server_state = *i;
+          else if (auto* u = st.value->get_if<uint32_t>())
+            rep.server_state = static_cast<int32_t>(*u);
+        }
+        auto& sl = r->results[1];
+        if (sl.value) {
+          if (auto* b = sl.value->get_if<uint8_t>()) rep.service_level = *b;
+        }
+      }
+      self->events->status(std::move(rep));
+    });
+  }
+
+  void monitor(uint64_t gen, std::vector<item_spec> items, double publishing_ms) {
+    if (gen != generation || !client) return;
+    if (subscription_id == 0) {
+      waiting.emplace_back(std::move(items), publishing_ms);
+      if (!subscription_pending) create_subscription(gen, publishing_ms);
+      return;
+    }
+    create_items(gen, std::move(items));
+  }
+
+  void create_subscription(uint64_t gen, double publishing_ms) {
+    subscription_pending = true;
+    CreateSubscriptionRequest req;
+    req.requested_publishing_interval = publishing_ms;
+    req.requested_max_keep_alive_count = 10;
+    req.requested_lifetime_count = 60;
+    req.publishing_enabled = true;
+    auto self = shared_from_this();
+    client->call<CreateSubscriptionResponse>(
+        std::move(req), [self, gen](result<CreateSubscriptionResponse> r) {
+          if (gen != self->generation) return;
+          self->subscription_pending = false;
+          if (!r) return self->fail_waiting(gen, r.error());
+          self->subscription_id = r->subscription_id;
+          auto timeout = std::chrono::milliseconds(std::max<int64_t>(
+              10000, static_cast<int64_t>(r->revised_publishing_interval *
+                                          (r->revised_max_keep_alive_count + 1) * 3)));
+          self->pub = publisher::create(
+              self->client, self->opts.publish_pipeline, timeout,
+              [self, gen](uint32_t, NotificationMessage& m) { self->on_notification(gen, m); },
+              [self, gen](const error& e) {
+                // Publishing cannot go on (no subscription, session gone): treat as a lost
+                // connection.
+                self->report_down(gen, e);
+              });
+          self->pub->start();
+          auto queued = std::move(self->waiting);
+          self->waiting.clear();
+          for (auto& w : queued)
+            self->create_items(gen, std::move(w.first));
+        });
+  }
+
+  void fail_waiting(uint64_t gen, const error& e) {
+    auto queued = std::move(waiting);
+    waiting.clear();
+    for (auto& w : queued) {
+      items_created rep;
+      rep.generation = gen;
+      for (auto& it : w.first) {
+        rep.handles.push_back(it.handle);
+        rep.results.push_back(e.code.value);
+      }
+      events->items(std::move(rep));
+    }
+  }
+
+  void create_items(uint64_t gen, std::vector<item_spec> items) {
+    // Items already on the server keep their monitored item.
+    items.erase(std::remove_if(items.begin(), items.end(),
+                               [&](const item_spec& s) { return item_ids.count(s.handle) > 0; }),
+                items.end());
+    for (size_t start = 0; start < items.size(); start += opts.max_items_per_call) {
+      size_t end = std::min(items.size(), start + opts.max_items_per_call);
+      CreateMonitoredItemsRequest req;
+      req.subscription_id = subscription_id;
+      req.timestamps_to_return = TimestampsToReturn::Both;
+      items_created rep;
+      rep.generation = gen;
+      std::vector<uint32_t> bad;
+      for (size_t i = start; i < end; ++i) {
+        auto& s = items[i];
+        auto node = NodeId::parse(s.node_id);
+        if (!node) {
+          rep.handles.push_back(s.handle);
+          rep.results.push_back(status::BadNodeIdInvalid.value);
+          continue;
+        }
+        MonitoredItemCreateRequest r;
+        r.item_to_monitor.node_id = *node;
+        r.monitoring_mode = static_cast<MonitoringMode>(static_cast<int32_t>(s.mode));
+        r.requested_parameters.client_handle = s.handle;
+        r.requested_parameters.sampling_interval = s.sampling_ms;
+        r.requested_parameters.queue_size = s.queue_size;
+        r.requested_parameters.discard_oldest = true;
+        req.items_to_create.push_back(std::move(r));
+      }
+      auto self = shared_from_this();
+      client->call<CreateMonitoredItemsResponse>(
+          std::move(req),
+          [self, gen, rep = std::move(rep),
+           handles = std::vector<item_spec>(items.begin() + static_cast<std::ptrdiff_t>(start),
+                                            items.begin() + static_cast<std::ptrdiff_t>(end))](
+              result<CreateMonitoredItemsResponse> r) mutable {
+            if (gen != self->generation) return;
+            size_t k = 0;
+            for (auto& s : handles) {
+              if (std::find(rep.handles.begin(), rep.handles.end(), s.handle) != rep.handles.end())
+                continue;
+              rep.handles.push_back(s.handle);
+              if (!r) {
+                rep.results.push_back(r.error().code.value);
+              } else if (k < r->results.size()) {
+                auto& res = r->results[k];
+                rep.results.push_back(res.status_code.value);
+                if (!res.status_code.is_bad()) self->item_ids[s.handle] = res.monitored_item_id;
+              } else {
+                rep.results.push_back(status::BadUnexpectedError.value);
+              }
+              ++k;
+            }
+            self->events->items(std::move(rep));
+          });
+    }
+  }
+
+  void set_mode(uint64_t gen, std::vector<uint32_t> handles, monitoring_mode mode) {
+    if (gen != generation || !client || subscription_id == 0) return;
+    SetMonitoringModeRequest req;
+    req.subscription_id = subscription_id;
+    req.monitoring_mode = static_cast<MonitoringMode>(static_cast<int32_t>(mode));
+    for (auto h : handles) {
+      auto it = item_ids.find(h);
+      if (it != item_ids.end()) req.monitored_item_ids.push_back(it->second);
+    }
+    if (req.monitored_item_ids.empty()) return;
+    auto self = shared_from_this();
+    client->call<SetMonitoringModeResponse>(
+        std::move(req), [self, gen](result<SetMonitoringModeResponse> r) {
+          if (!r && gen == self->generation && r.error().code.code() != status::BadTimeout.code())
+            self->report_down(gen, r.error());
+        });
+  }
+
+  void on_notification(uint64_t gen, NotificationMessage& m) {
+    if (gen != generation) return;
+    data_batch batch;
+    batch.generation = gen;
+    for (auto& eo : m.notification_data) {
+      auto n = decode_notification(eo);
+      if (!n) continue;
+      auto* dc = std::get_if<DataChangeNotification>(&*n);
+      if (!dc) continue;
+      batch.updates.reserve(batch.updates.size() + dc->monitored_items.size());
+      for (auto& item : dc->monitored_items) {
+        item_update u;
+        u.handle = item.client_handle;
+        u.source_time = item.value.source_timestamp ? item.value.source_timestamp->ticks : 0;
+        u.status = item.value.status_or_good().value;
+        auto bytes = encode_to_vector(item.value);
+        if (bytes) u.value = std::move(*bytes);
+        batch.updates.push_back(std::move(u));
+      }
+    }
+    if (!batch.updates.empty()) events->data(std::move(batch));
+  }
+};
+
+class ua_link : public server_link {
+public:
+  ua_link(asio::io_context& io, ua_link_options opts, std::shared_ptr<link_events> events)
+      : st_(std::make_shared<ua_link_state>(asio::make_strand(io))) {
+    st_->opts = std::move(opts);
+    st_->events = std::move(events);
+  }
+  ~ua_link() override { disconnect(); }
+
+  void connect(uint64_t generation) override {
+    asio::post(st_->strand, [st = st_, generation] { st->connect(generation); });
+  }
+  void disconnect() override {
+    asio::post(st_->strand, [st = st_] {
+      ++st->generation; // nothing of the old connection is reported any more
+      if (st->client) st->client->disconnect(nullptr);
+      st->reset();
+    });
+  }
+  void drop() override {
+    asio::post(st_->strand, [st = st_] {
+      if (st->client)
+        st->client->channel()->abort(
+            error{status::BadConnectionClosed, "connection dropped (injected fault)"});
+    });
+  }
+  void poll_status(uint64_t generation, uint64_t poll) override {
+    asio::post(st_->strand, [st = st_, generation, poll] { st->poll_status(generation, poll); });
+  }
+  void monitor(uint64_t generation, std::vector<item_spec> items, double publishing_ms) override {
+    asio::post(st_->strand,
+               [st = st_, generation, items = std::move(items), publishing_ms]() mutable {
+                 st->monitor(generation, std::move(items), publishing_ms);
+               });
+  }
+  void set_mode(uint64_t generation, std::vector<uint32_t> handles, monitoring_mode mode) override {
+    asio::post(st_->strand, [st = st_, generation, handles = std::move(handles), mode]() mutable {
+      st->set_mode(generation, std::move(handles), mode);
+    });
+  }
+
+private:
+  std::shared_ptr<ua_link_state> st_;
+};
+
+} // namespace
+
+std::unique_ptr<server_link> make_ua_link(asio::io_context& io, ua_link_options opts,
+                                          std::shared_ptr<link_events> events) {
+  return std::make_unique<ua_link>(io, std::move(opts), std::move(events));
+}
+
+} // namespace tandem::opcua
