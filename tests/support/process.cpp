@@ -59,6 +59,9 @@ std::string read_file(const std::string& path) {
 child_process::child_process(std::vector<std::string> argv, const std::string& log_prefix,
                              const std::string& cwd, const std::string& stdin_path)
     : out_path_(log_prefix + ".out"), err_path_(log_prefix + ".err") {
+  int pipe_fds[2] = {-1, -1};
+  bool piped = stdin_path == "|";
+  if (piped && ::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -66,19 +69,33 @@ child_process::child_process(std::vector<std::string> argv, const std::string& l
     int err = ::open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(out, 1);
     ::dup2(err, 2);
-    int in = ::open(stdin_path.empty() ? "/dev/null" : stdin_path.c_str(), O_RDONLY);
+    int in = piped ? pipe_fds[0]
+                   : ::open(stdin_path.empty() ? "/dev/null" : stdin_path.c_str(), O_RDONLY);
     ::dup2(in, 0);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) _exit(126);
     std::vector<char*> args;
     for (auto& a : argv)
       args.push_back(a.data());
     args.push_back(nullptr);
-    ::execv(args[0], args.data());
+    if (args[0][0] == '/')
+      ::execv(args[0], args.data());
+    else
+      ::execvp(args[0], args.data());
     _exit(127);
+  }
+  if (piped) {
+    ::close(pipe_fds[0]);
+    stdin_fd_ = pipe_fds[1];
   }
 }
 
+bool child_process::write_stdin(const std::string& text) {
+  if (stdin_fd_ < 0) return false;
+  return ::write(stdin_fd_, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+}
+
 child_process::~child_process() {
+  if (stdin_fd_ >= 0) ::close(stdin_fd_);
   if (!status_) {
     ::kill(pid_, SIGKILL);
     int st = 0;

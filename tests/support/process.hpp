@@ -37,7 +37,8 @@ std::string read_file(const std::string& path);
 /// A child process; stdout and stderr go to files. The destructor kills (SIGKILL) and reaps it.
 class child_process {
 public:
-  /// `stdin_path`: a file to read standard input from (default /dev/null).
+  /// `stdin_path`: a file to read standard input from (default /dev/null); "|" makes a pipe that
+  /// write_stdin() feeds.
   child_process(std::vector<std::string> argv, const std::string& log_prefix,
                 const std::string& cwd = "", const std::string& stdin_path = "");
   ~child_process();
@@ -49,11 +50,14 @@ public:
   /// Waits for the exit; the exit code, or 128+signal when killed; nullopt on timeout.
   std::optional<int> wait(std::chrono::milliseconds timeout);
   bool running();
+  /// Writes to the child's standard input (only with stdin_path "|").
+  bool write_stdin(const std::string& text);
   std::string out() const { return read_file(out_path_); }
   std::string err() const { return read_file(err_path_); }
 
 private:
   pid_t pid_ = -1;
+  int stdin_fd_ = -1;
   std::optional<int> status_;
   std::string out_path_, err_path_;
 };
