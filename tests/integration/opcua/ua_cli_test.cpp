@@ -109,6 +109,18 @@ TEST_F(ua_cli, watches_live_changes) {
     EXPECT_GT(values[i], values[i - 1]);
 }
 
+TEST_F(ua_cli, logs_in_with_a_user_name_and_an_encrypted_password) {
+  auto ok =
+      run({"read", server->url(), "i=2259", "--user", "op1", "--password", "secret1", "--json"});
+  EXPECT_EQ(ok["values"][0]["value"], 0);
+  auto bad =
+      run({"read", server->url(), "i=2259", "--user", "op1", "--password", "nope", "--json"}, 1);
+  EXPECT_NE(bad["error"].get<std::string>().find(
+                "login as 'op1' refused by the server: BadUserAccessDenied"),
+            std::string::npos)
+      << bad.dump();
+}
+
 TEST_F(ua_cli, bad_arguments_and_unreachable_servers_give_clear_errors) {
   auto j = run({"read", server->url(), "ns=x;s=oops", "--json"}, 1);
   EXPECT_NE(j["error"].get<std::string>().find("is not a NodeId"), std::string::npos);

@@ -1,5 +1,7 @@
 #include "transports/opcua/client/client.hpp"
 
+#include "transports/opcua/client/identity.hpp"
+
 #include <random>
 #include <utility>
 
@@ -115,6 +117,7 @@ void ua_client::create_session(done_handler h) {
                                 self->auth_token_ = r->authentication_token;
                                 self->revised_session_timeout_ = r->revised_session_timeout;
                                 self->server_nonce_ = r->server_nonce;
+                                self->server_certificate_ = r->server_certificate;
                                 self->activate_session(std::move(h));
                               });
 }
@@ -122,17 +125,19 @@ void ua_client::create_session(done_handler h) {
 void ua_client::activate_session(done_handler h) {
   // Pick the identity policy the server announced for our kind of login on a None endpoint.
   UserTokenType wanted = opts_.user.empty() ? UserTokenType::Anonymous : UserTokenType::UserName;
-  String policy_id;
-  bool found = false;
+  const UserTokenPolicy* policy = nullptr;
+  String endpoint_policy;
+  ByteString endpoint_cert;
   for (auto& ep : endpoints_) {
     if (ep.security_mode != MessageSecurityMode::None) continue;
     for (auto& p : ep.user_identity_tokens)
-      if (p.token_type == wanted && !found) {
-        policy_id = p.policy_id;
-        found = true;
+      if (p.token_type == wanted && !policy) {
+        policy = &p;
+        endpoint_policy = ep.security_policy_uri;
+        endpoint_cert = ep.server_certificate;
       }
   }
-  if (!found && !endpoints_.empty()) {
+  if (!policy && !endpoints_.empty()) {
     error e{status::BadIdentityTokenInvalid, std::string("the server offers no ") +
                                                  (opts_.user.empty() ? "anonymous" : "user-name") +
                                                  " login on an unsecured endpoint"};
@@ -142,21 +147,29 @@ void ua_client::activate_session(done_handler h) {
   result<ExtensionObject> token = ExtensionObject{};
   if (opts_.user.empty()) {
     AnonymousIdentityToken t;
-    t.policy_id = policy_id;
+    if (policy) t.policy_id = policy->policy_id;
     token = make_extension_object(t);
   } else {
-    UserNameIdentityToken t;
-    t.policy_id = policy_id;
-    t.user_name = String(opts_.user);
-    t.password = ByteString::from_string(opts_.password);
-    token = make_extension_object(t);
+    UserTokenPolicy fallback;
+    fallback.token_type = UserTokenType::UserName;
+    const ByteString& cert = server_certificate_.empty() ? endpoint_cert : server_certificate_;
+    auto t = make_user_token(policy ? *policy : fallback, endpoint_policy, opts_.user,
+                             opts_.password, cert, server_nonce_);
+    if (!t) return h(&t.error());
+    token = make_extension_object(*t);
   }
   if (!token) return h(&token.error());
   req.user_identity_token = std::move(*token);
   auto self = shared_from_this();
   call<ActivateSessionResponse>(
       std::move(req), [self, h = std::move(h)](result<ActivateSessionResponse> r) mutable {
-        if (!r) return h(&r.error());
+        if (!r) {
+          error e = r.error();
+          e.reason = (self->opts_.user.empty() ? std::string("anonymous login")
+                                               : "login as '" + self->opts_.user + "'") +
+                     " refused by the server: " + to_string(e.code);
+          return h(&e);
+        }
         self->connected_ = true;
         h(nullptr);
       });

@@ -77,6 +77,7 @@ private:
   NodeId auth_token_;
   double revised_session_timeout_ = 0;
   ByteString server_nonce_;
+  ByteString server_certificate_;
   bool connected_ = false;
 };
 
