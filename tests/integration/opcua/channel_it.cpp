@@ -2,6 +2,8 @@
 // requests on the renewed token, services beyond read/write, per-request timeouts.
 
 #include <future>
+#include <map>
+#include <set>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -183,6 +185,92 @@ TEST_F(channel_it, translates_browse_paths_and_manages_subscriptions) {
   ASSERT_TRUE(fsr) << fsr.error().reason;
   ASSERT_FALSE(fsr->servers.empty());
   EXPECT_EQ(fsr->servers[0].application_uri.str(), "urn:tandem:interop:sim");
+}
+
+TEST_F(channel_it, browse_next_follows_continuation_points_to_the_end) {
+  test::node_opcua_server server(dir, 0, {"--items", "25"});
+  ASSERT_TRUE(server.ok()) << server.why();
+  connect(server.url());
+  BrowseRequest br;
+  br.requested_max_references_per_node = 4;
+  BrowseDescription d;
+  d.node_id = *NodeId::parse("ns=1;s=Sim");
+  d.reference_type_id = NodeId(33);
+  d.include_subtypes = true;
+  br.nodes_to_browse.push_back(d);
+  auto r = call<BrowseResponse>(br);
+  ASSERT_TRUE(r) << r.error().reason;
+  std::set<std::string> names;
+  for (auto& ref : r->results.at(0).references)
+    names.insert(ref.browse_name.name.str());
+  EXPECT_EQ(names.size(), 4u);
+  auto cp = r->results[0].continuation_point;
+  int rounds = 0;
+  while (!cp.empty() && rounds++ < 100) {
+    BrowseNextRequest next;
+    next.continuation_points.push_back(cp);
+    auto n = call<BrowseNextResponse>(next);
+    ASSERT_TRUE(n) << n.error().reason;
+    for (auto& ref : n->results.at(0).references)
+      names.insert(ref.browse_name.name.str());
+    cp = n->results[0].continuation_point;
+  }
+  EXPECT_GT(rounds, 5);
+  EXPECT_TRUE(names.count("Counter"));
+  EXPECT_TRUE(names.count("Item0000"));
+  EXPECT_TRUE(names.count("Item0024"));
+  EXPECT_GE(names.size(), 34u); // 9 Sim variables + 25 items
+}
+
+TEST_F(channel_it, a_data_change_filter_with_a_deadband_is_accepted_and_applied) {
+  test::node_opcua_server server(dir, 0, {"--items", "1", "--rate-ms", "50"});
+  ASSERT_TRUE(server.ok()) << server.why();
+  connect(server.url());
+  CreateSubscriptionRequest cs;
+  cs.requested_publishing_interval = 100;
+  auto sub = call<CreateSubscriptionResponse>(cs);
+  ASSERT_TRUE(sub) << sub.error().reason;
+  CreateMonitoredItemsRequest ci;
+  ci.subscription_id = sub->subscription_id;
+  MonitoredItemCreateRequest item;
+  item.item_to_monitor.node_id = *NodeId::parse("ns=1;s=Sim.Counter");
+  item.monitoring_mode = MonitoringMode::Reporting;
+  item.requested_parameters.sampling_interval = 50;
+  DataChangeFilter f;
+  f.trigger = DataChangeTrigger::StatusValue;
+  f.deadband_type = 1;    // absolute
+  f.deadband_value = 1e9; // nothing the counter does in this test passes it
+  item.requested_parameters.filter = *make_extension_object(f);
+  ci.items_to_create.push_back(item);
+  item.item_to_monitor.node_id = *NodeId::parse("ns=1;s=Sim.Ramp");
+  item.requested_parameters.filter = ExtensionObject{};
+  item.requested_parameters.client_handle = 1;
+  ci.items_to_create.push_back(item);
+  auto cr = call<CreateMonitoredItemsResponse>(ci);
+  ASSERT_TRUE(cr) << cr.error().reason;
+  ASSERT_TRUE(cr->results.at(0).status_code.is_good()) << to_string(cr->results[0].status_code);
+  // Collect a second of notifications: the filtered counter reports its first value only.
+  std::map<uint32_t, int> per_handle;
+  auto until = std::chrono::steady_clock::now() + 1500ms;
+  std::vector<SubscriptionAcknowledgement> acks;
+  while (std::chrono::steady_clock::now() < until) {
+    PublishRequest pr;
+    pr.subscription_acknowledgements = acks;
+    acks.clear();
+    auto p = call<PublishResponse>(pr, 5000ms);
+    ASSERT_TRUE(p) << p.error().reason;
+    if (p->notification_message.notification_data.empty()) continue;
+    acks.push_back({p->subscription_id, p->notification_message.sequence_number});
+    for (auto& eo : p->notification_message.notification_data) {
+      auto n = decode_notification(eo);
+      ASSERT_TRUE(n);
+      if (auto* dc = std::get_if<DataChangeNotification>(&*n))
+        for (auto& mi : dc->monitored_items)
+          ++per_handle[mi.client_handle];
+    }
+  }
+  EXPECT_EQ(per_handle[0], 1) << "deadband not applied";
+  EXPECT_GT(per_handle[1], 5) << "the unfiltered item kept reporting";
 }
 
 TEST_F(channel_it, a_request_the_server_does_not_answer_in_time_times_out_alone) {

@@ -164,6 +164,25 @@ TEST_F(opc_server_it, a_killed_server_is_reported_lost_and_items_come_back_with_
   EXPECT_EQ(s.items_failed, 0u);
 }
 
+TEST_F(opc_server_it, monitoring_modes_switch_the_data_off_and_on) {
+  test::node_opcua_server server(dir, 0, {"--items", "10", "--rate-ms", "50"});
+  ASSERT_TRUE(server.ok()) << server.why();
+  start(server.url());
+  ASSERT_TRUE(wait_state(server_conn_state::connected)) << log.last_detail();
+  monitor_items(10);
+  ASSERT_TRUE(test::wait_for([&] { return log.distinct() == 10; }, 30s));
+  std::vector<uint32_t> handles;
+  for (uint32_t h = 1; h <= 10; ++h)
+    handles.push_back(h);
+  caf::anon_send(srv, atom::mode_v, handles, monitoring_mode::disabled);
+  std::this_thread::sleep_for(500ms); // let what was already queued drain
+  log.clear_data();
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(log.distinct(), 0u) << "disabled items still report";
+  caf::anon_send(srv, atom::mode_v, handles, monitoring_mode::reporting);
+  EXPECT_TRUE(test::wait_for([&] { return log.distinct() == 10; }, 10s)) << log.distinct();
+}
+
 TEST_F(opc_server_it, a_stopped_server_times_out_its_status_and_recovers_when_continued) {
   test::node_opcua_server server(dir, 0, {"--items", "10"});
   ASSERT_TRUE(server.ok()) << server.why();
