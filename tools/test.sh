@@ -24,7 +24,8 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 ctest --test-dir build/asan -L unit --output-on-failure -j "$jobs" --timeout 300
 
 stage "Release build: integration tests and benchmark smoke runs"
-cmake -S . -B build/release "${generator[@]}" "${common[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build/release "${generator[@]}" "${common[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DTANDEM_UNIT_TESTS=OFF >/dev/null
 cmake --build build/release -j "$jobs"
 ctest --test-dir build/release -L 'integration|bench_smoke' --output-on-failure -j "$jobs" --timeout 600
 
