@@ -1278,26 +1278,6 @@ const char* to_string(split_brain_policy s) {
   return "?";
 }
 
-const char* to_string(severity s) {
-  switch (s) {
-  case severity::info:
-    return "info";
-  case severity::warning:
-    return "warning";
-  case severity::error:
-    return "error";
-  case severity::critical:
-    return "critical";
-  }
-  return "?";
-}
-
-std::optional<severity> severity_from_string(const std::string& s) {
-  for (auto v : {severity::info, severity::warning, severity::error, severity::critical})
-    if (s == to_string(v)) return v;
-  return std::nullopt;
-}
-
 std::string shared_canonical_text(const node_config& cfg) {
   std::ostringstream out;
   out << "tandem-shared-config 1\n";

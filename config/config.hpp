@@ -1,11 +1,13 @@
 #pragma once
-/// Typed node configuration: the schema of ../shared/design/CONFIG.md (documented in docs/CONFIG.md),
-/// parsed from TOML and validated. Every key has a default but node.name.
+/// Typed node configuration: the schema of ../shared/design/CONFIG.md (documented in
+/// docs/CONFIG.md), parsed from TOML and validated. Every key has a default but node.name.
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "messages/event.hpp"
 
 namespace tandem::config {
 
@@ -84,7 +86,8 @@ struct diagnostics_section {
   int64_t max_events = 10000;
 };
 
-enum class severity { info, warning, error, critical };
+/// Event severities are the diagnostics log's own (messages/event.hpp).
+using severity = ::tandem::severity;
 
 struct recipient_entry {
   std::string address;
@@ -130,8 +133,8 @@ struct problem {
   enum class level { error, warning };
   level lvl = level::error;
   std::string file;
-  int line = 0;   ///< 1-based; 0 when unknown
-  int column = 0; ///< 1-based; 0 when unknown
+  int line = 0;         ///< 1-based; 0 when unknown
+  int column = 0;       ///< 1-based; 0 when unknown
   std::string key_path; ///< e.g. pair[1].monitor[0].stale_ms
   std::string message;
   /// "file:line:column: error: key: message"
@@ -161,8 +164,9 @@ const char* to_string(monitor_condition c);
 const char* to_string(recovery_mode r);
 const char* to_string(standby_mode s);
 const char* to_string(split_brain_policy s);
-const char* to_string(severity s);
-std::optional<severity> severity_from_string(const std::string& s);
+inline std::optional<severity> severity_from_string(const std::string& s) {
+  return parse_severity(s);
+}
 
 /// A stable digest (hex SHA-256) of the settings two partner nodes must share; used by the
 /// configuration-match check. Node-local keys (name, data_dir, listen addresses) are left out.
