@@ -1,6 +1,7 @@
 // `tandem ua` against a real node-opcua server: endpoints, read, write, browse, watch, errors.
 
 #include <csignal>
+#include <set>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -119,6 +120,47 @@ TEST_F(ua_cli, logs_in_with_a_user_name_and_an_encrypted_password) {
                 "login as 'op1' refused by the server: BadUserAccessDenied"),
             std::string::npos)
       << bad.dump();
+}
+
+TEST(ua_cli_spec, browses_and_reads_an_address_space_the_test_defines) {
+  test::temp_dir d;
+  auto spec = d.write("plant.json", R"({"rateMs": 50, "folders": [{"name": "Plant",
+    "variables": [{"name": "Alarm", "type": "Boolean", "writable": true, "value": false},
+                  {"name": "Temp", "type": "Float", "sim": "sine", "period": 20,
+                   "badWhen": "Plant.Alarm", "badStatus": "BadSensorFailure"},
+                  {"name": "Speeds", "type": "UInt16", "length": 4, "sim": "counter"}],
+    "folders": [{"name": "Line1", "variables": [{"name": "Tag", "type": "Int32", "sim": "item", "count": 3, "width": 2}]}]}]})");
+  test::node_opcua_server srv(d, 0, {"--spec", spec});
+  ASSERT_TRUE(srv.ok()) << srv.why();
+  auto b =
+      test::run_tandem({"ua", "browse", srv.url(), "ns=1;s=Plant", "--depth", "2", "--json"}, 60s);
+  ASSERT_EQ(b.code, 0) << b.err;
+  ASSERT_NE(b.out.find("Plant"), std::string::npos) << b.out << b.err;
+  std::set<std::string> nodes;
+  auto doc = json::parse(b.out);
+  for (auto& n : doc["nodes"])
+    nodes.insert(n["node"]);
+  EXPECT_EQ(nodes,
+            (std::set<std::string>{"ns=1;s=Plant.Alarm", "ns=1;s=Plant.Temp", "ns=1;s=Plant.Speeds",
+                                   "ns=1;s=Plant.Line1", "ns=1;s=Plant.Line1.Tag00",
+                                   "ns=1;s=Plant.Line1.Tag01", "ns=1;s=Plant.Line1.Tag02"}));
+  auto r = test::run_tandem({"ua", "read", srv.url(), "ns=1;s=Plant.Speeds", "--json"}, 60s);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto v = json::parse(r.out)["values"][0];
+  EXPECT_EQ(v["type"], "UInt16");
+  ASSERT_TRUE(v["value"].is_array());
+  EXPECT_EQ(v["value"].size(), 4u);
+  // Quality: the alarm makes Temp bad, and the read says so (exit 1).
+  auto w = test::run_tandem({"ua", "write", srv.url(), "ns=1;s=Plant.Alarm", "true"}, 60s);
+  ASSERT_EQ(w.code, 0) << w.err;
+  ASSERT_TRUE(test::wait_for(
+      [&] {
+        auto t = test::run_tandem({"ua", "read", srv.url(), "ns=1;s=Plant.Temp", "--json"}, 60s);
+        if (t.code != 1) return false;
+        auto st = json::parse(t.out)["values"][0]["status"].get<std::string>();
+        return st.find("0x808C0000") != std::string::npos; // BadSensorFailure
+      },
+      10s));
 }
 
 TEST_F(ua_cli, bad_arguments_and_unreachable_servers_give_clear_errors) {
