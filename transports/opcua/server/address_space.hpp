@@ -1,0 +1,144 @@
+#pragma once
+/// What the OPC UA server face serves: an `address_space` the host implements (read, write,
+/// browse, the namespace array, user checks), and `memory_address_space`, a simple in-memory one
+/// with folders, variables and the standard Server object subset of FACTS §4.3.
+///
+/// Threading: the server calls an address space from the strands of its connections, possibly
+/// at once; implementations must be thread-safe (memory_address_space locks a mutex).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "transports/opcua/node_ids.hpp"
+#include "transports/opcua/services.hpp"
+
+namespace tandem::opcua {
+
+/// BadNoMatch (not in the codec's table).
+inline constexpr StatusCode status_bad_no_match{0x806F0000u};
+
+/// True when reference type `type` is `base` or (transitively) one of its subtypes, for the
+/// standard ns=0 reference type hierarchy (References, Hierarchical, NonHierarchical, HasChild,
+/// Aggregates, Organizes, HasComponent, HasProperty, HasSubtype, HasTypeDefinition, ...).
+bool is_reference_subtype(const NodeId& type, const NodeId& base);
+
+/// True when a reference of type `type` passes a browse filter (`filter` null = all).
+bool reference_matches(const NodeId& type, const NodeId& filter, bool include_subtypes);
+
+/// The host's address space, as the server face sees it.
+class address_space {
+public:
+  virtual ~address_space() = default;
+
+  /// The value of one attribute (attribute_id::Value, ::BrowseName...). A failure is a DataValue
+  /// with only a Bad status (BadNodeIdUnknown, BadAttributeIdInvalid, BadNotReadable). The server
+  /// adds or strips timestamps as the request asks.
+  virtual DataValue read(const NodeId& node, uint32_t attribute) = 0;
+  /// Writes one attribute; Good, or BadNodeIdUnknown / BadNotWritable / BadTypeMismatch...
+  virtual StatusCode write(const NodeId& node, uint32_t attribute, const DataValue& value) = 0;
+  /// The references of `node` in `direction` whose type passes `reference_type` (null = all) and
+  /// `include_subtypes`, with every ReferenceDescription field filled. BadNodeIdUnknown when the
+  /// node does not exist.
+  virtual result<std::vector<ReferenceDescription>> browse(const NodeId& node,
+                                                           BrowseDirection direction,
+                                                           const NodeId& reference_type,
+                                                           bool include_subtypes) = 0;
+  /// NamespaceArray: [0] http://opcfoundation.org/UA/, [1] the server's application URI, ...
+  virtual Array<String> namespace_array() = 0;
+
+  /// Whether the endpoint offers a user-name token policy (policyId "username").
+  virtual bool allows_user_names() const { return false; }
+  /// Checks a user name and plain password: Good, or BadUserAccessDenied.
+  virtual StatusCode check_user(const std::string& user, const std::string& password) {
+    (void)user;
+    (void)password;
+    return status::BadUserAccessDenied;
+  }
+};
+
+/// Options of an in-memory address space.
+struct memory_address_space_options {
+  std::string application_uri = "urn:tandem:server"; ///< namespace 1, ServerArray[0]
+  std::string product_uri = "urn:tandem";
+  std::string product_name = "Tandem";
+  std::string software_version = "0.1";
+  uint8_t service_level = 255;
+  RedundancySupport redundancy_support = RedundancySupport::Transparent;
+};
+
+/// A thread-safe in-memory address space: Root/Objects/Types/Views, the Server object subset
+/// (ServerArray, NamespaceArray, ServerStatus with StartTime/CurrentTime/State, ServiceLevel,
+/// ServerRedundancy.RedundancySupport, OperationLimits), plus the folders and variables the host
+/// adds. Values of variables the host adds are kept as written; CurrentTime and ServerStatus are
+/// computed at read time.
+class memory_address_space : public address_space {
+public:
+  explicit memory_address_space(memory_address_space_options opts = {});
+
+  /// Adds a folder (FolderType) organized by `parent`. false when the id exists or the parent
+  /// does not.
+  bool add_folder(const NodeId& id, const NodeId& parent, const QualifiedName& browse_name,
+                  const LocalizedText& display_name = {});
+  /// Adds a variable (BaseDataVariableType) that `parent` organizes (Organizes for a folder,
+  /// HasComponent for an object). Its DataType and ValueRank follow the initial value.
+  bool add_variable(const NodeId& id, const NodeId& parent, const QualifiedName& browse_name,
+                    Variant value, bool writable = false, const LocalizedText& display_name = {});
+  /// Sets a variable's value (any variable, writable or not). false when it is not a variable.
+  bool set_value(const NodeId& id, DataValue value);
+  /// ServiceLevel (i=2267), RedundancySupport (i=3709), ServerStatus.State (i=2259).
+  void set_service_level(uint8_t level);
+  void set_redundancy_support(RedundancySupport support);
+  void set_server_state(ServerState state);
+  /// Enables the user-name policy with this checker (plain password); an empty function
+  /// disables it.
+  void set_user_check(std::function<bool(const std::string&, const std::string&)> check);
+
+  DataValue read(const NodeId& node, uint32_t attribute) override;
+  StatusCode write(const NodeId& node, uint32_t attribute, const DataValue& value) override;
+  result<std::vector<ReferenceDescription>> browse(const NodeId& node, BrowseDirection direction,
+                                                   const NodeId& reference_type,
+                                                   bool include_subtypes) override;
+  Array<String> namespace_array() override;
+  bool allows_user_names() const override;
+  StatusCode check_user(const std::string& user, const std::string& password) override;
+
+private:
+  struct reference {
+    NodeId type;
+    bool forward = true;
+    NodeId target;
+  };
+  struct node {
+    NodeClass node_class = NodeClass::Object;
+    QualifiedName browse_name;
+    LocalizedText display_name;
+    NodeId type_definition;
+    DataValue value;  ///< variables
+    NodeId data_type; ///< variables
+    int32_t value_rank = -1;
+    bool writable = false;
+    std::vector<reference> refs;
+  };
+
+  node* find(const NodeId& id);
+  node& add_node(const NodeId& id, NodeClass cls, const QualifiedName& name,
+                 const NodeId& type_definition);
+  void add_reference(const NodeId& source, const NodeId& type, const NodeId& target);
+  void add_server_variable(uint32_t id, uint32_t parent, uint32_t ref_type, const char* name,
+                           Variant value, const NodeId& data_type);
+  DataValue value_of(const NodeId& id, const node& n) const;
+
+  memory_address_space_options opts_;
+  DateTime start_time_;
+  ServerState state_ = ServerState::Running;
+  mutable std::mutex mutex_;
+  std::unordered_map<NodeId, node> nodes_;
+  std::function<bool(const std::string&, const std::string&)> user_check_;
+};
+
+} // namespace tandem::opcua
