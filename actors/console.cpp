@@ -33,6 +33,9 @@ const std::vector<command_info>& console_commands() {
       {"events", "events [N] [--follow]",
        "the last N diagnostics events (default 20), oldest first; --follow keeps printing new "
        "ones"},
+      {"switch", "switch ALIAS [primary|secondary]",
+       "manual failover of a pair (to the other server when none is named); the secondary stays "
+       "pinned until you switch back or it fails"},
       {"inject", "inject FAULT ...",
        "injects a fault (needs [debug] fault_injection = true); faults: drop_server ALIAS "
        "primary|secondary, stall_server ALIAS primary|secondary MS, drop_link, delay_link MS, "
@@ -197,6 +200,30 @@ void cmd_inject(console_ptr self, const std::shared_ptr<console_peer>& peer,
           [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
 }
 
+void cmd_switch(console_ptr self, const std::shared_ptr<console_peer>& peer,
+                const std::vector<std::string>& w) {
+  if (w.size() == 1)
+    return reply_error(peer, "'switch' without a pair (handover of the Running role between "
+                             "nodes) is not available in this version of Tandem yet; usage: "
+                             "switch ALIAS [primary|secondary]");
+  if (w.size() > 3) return reply_error(peer, "usage: switch ALIAS [primary|secondary]");
+  std::string to = w.size() == 3 ? w[2] : "";
+  if (!to.empty() && to != "primary" && to != "secondary")
+    return reply_error(peer, "switch to 'primary' or 'secondary', not '" + to +
+                                 "'; usage: switch ALIAS [primary|secondary]");
+  std::string alias = w[1];
+  self->request(self->state.cfg.node, self->state.cfg.request_timeout, atom::switch_to_v,
+                std::move(alias), std::move(to))
+      .then(
+          [peer](switch_result& r) {
+            if (r.ok)
+              reply(peer, {{"ok", true}, {"active", r.active}});
+            else
+              reply_error(peer, r.error);
+          },
+          [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+}
+
 void execute(console_ptr self, const console_request& req) {
   auto& peer = req.peer;
   std::vector<std::string> w;
@@ -211,6 +238,7 @@ void execute(console_ptr self, const console_request& req) {
   }
   if (cmd == "events") return cmd_events(self, peer, w);
   if (cmd == "inject") return cmd_inject(self, peer, w);
+  if (cmd == "switch") return cmd_switch(self, peer, w);
   if (std::find(coming_commands.begin(), coming_commands.end(), cmd) != coming_commands.end())
     return reply_error(peer, "'" + cmd +
                                  "' is not available in this version of Tandem yet; "

@@ -43,6 +43,8 @@ using node_actor = caf::typed_actor<
     caf::replies_to<atom::status>::with<node_status>,
     // Routes an injected fault to the actor that owns its target; answers "" or an error.
     caf::replies_to<fault>::with<std::string>,
+    // Operator switch of pair ALIAS to "primary", "secondary" or "" (the other one).
+    caf::replies_to<atom::switch_to, std::string, std::string>::with<switch_result>,
     // Orderly stop: stop accepting, flush storage, stop every actor, then quit.
     caf::reacts_to<atom::shutdown>,
     // INTERNAL: a stall of the supervisor itself is over.
@@ -79,6 +81,22 @@ using opc_server_actor = caf::typed_actor<
     caf::reacts_to<atom::retry, uint64_t>,
     // INTERNAL: an injected stall is over.
     caf::reacts_to<atom::stall_end>>;
+
+/// The PAIR supervises the two OPC-SERVER actors of one redundant server pair and decides which
+/// one is active: failover is its reaction to their state changes and to operator commands.
+using pair_actor = caf::typed_actor<
+    // From its OPC-SERVERs (a PAIR is their server_listener_actor).
+    caf::reacts_to<server_state_change>, caf::reacts_to<server_data>,
+    // Answers the pair's status (the console's `pairs`).
+    caf::replies_to<atom::status>::with<pair_status>,
+    // Operator switch to "primary", "secondary" or "" (the other one).
+    caf::replies_to<atom::switch_to, std::string>::with<switch_result>,
+    // Routes drop_server / stall_server to the named server; answers "" or an error.
+    caf::replies_to<fault>::with<std::string>,
+    // INTERNAL: check whether the primary has been healthy for return_settle_ms.
+    caf::reacts_to<atom::settle, uint64_t>,
+    // INTERNAL: cold mode with no server answering: try the other one.
+    caf::reacts_to<atom::alternate, uint64_t>>;
 
 /// The CONSOLE actor executes operator commands arriving from console connections.
 using console_actor = caf::typed_actor<

@@ -8,6 +8,8 @@
 #include "caf/skip.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "actors/supervision.hpp"
+
 namespace tandem {
 
 namespace {
@@ -156,7 +158,9 @@ opc_server_actor::behavior_type make_behavior(srv_ptr self) {
         auto& st = self->state;
         if (st.stalled) return caf::skip;
         st.want_connected = true;
-        if (st.state == server_conn_state::idle || st.state == server_conn_state::lost)
+        // A lost connection is already being retried on its back-off schedule.
+        if (st.state == server_conn_state::idle ||
+            (st.state == server_conn_state::lost && !st.retry_queued))
           st.start_connect();
         return caf::unit;
       },
@@ -340,6 +344,7 @@ opc_server(opc_server_actor::stateful_pointer<opc_server_state> self, opc_server
   auto& st = self->state;
   st.self = self;
   st.cfg = std::move(cfg);
+  quit_with_parent(self, st.cfg.parent);
   st.events = make_actor_link_events(caf::actor_cast<opc_server_actor>(self));
   st.link = st.cfg.make_link(st.events);
   return make_behavior(self);

@@ -36,6 +36,8 @@ struct opc_server_config {
   double publishing_ms = 100; ///< upstream subscription's publishing interval
   server_listener_actor owner;
   diagnostics_actor diagnostics;
+  /// The owner's address when the actor should end with it (empty: it does not).
+  caf::actor_addr parent;
   /// Makes the link; it reports through the events object it is given.
   std::function<std::unique_ptr<opcua::server_link>(std::shared_ptr<opcua::link_events>)> make_link;
 };

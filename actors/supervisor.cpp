@@ -10,6 +10,7 @@
 
 #include "actors/console.hpp"
 #include "actors/diagnostics.hpp"
+#include "actors/pair.hpp"
 
 namespace tandem {
 
@@ -51,9 +52,30 @@ void supervisor_state::spawn_console() {
   if (rt.attach_console) rt.attach_console(console);
 }
 
+void supervisor_state::spawn_pair(const config::pair_section& p) {
+  pair_actor_config pc;
+  pc.pair = p;
+  pc.diagnostics = diag;
+  pc.wall_now = rt.wall_now;
+  auto make = rt.make_link;
+  pc.make_link = [make, p](int i, std::shared_ptr<opcua::link_events> ev) {
+    return make(p, i, std::move(ev));
+  };
+  pc.parent = self->address();
+  pairs[p.alias] = self->spawn<caf::monitored>(pair, std::move(pc));
+}
+
 bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error& reason) {
   std::string child;
-  if (diag && who == diag.address()) {
+  const config::pair_section* ended_pair = nullptr;
+  for (auto& [alias, a] : pairs)
+    if (a && who == a.address())
+      for (auto& p : cfg.pairs)
+        if (p.alias == alias) ended_pair = &p;
+  if (ended_pair) {
+    child = "pair/" + ended_pair->alias;
+    pairs[ended_pair->alias] = nullptr;
+  } else if (diag && who == diag.address()) {
     child = "diagnostics";
     diag = nullptr;
   } else if (console && who == console.address()) {
@@ -78,7 +100,9 @@ bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error&
     return true;
   }
   times.push_back(now);
-  if (child == "diagnostics")
+  if (ended_pair)
+    spawn_pair(*ended_pair);
+  else if (child == "diagnostics")
     spawn_diagnostics();
   else
     spawn_console();
@@ -143,10 +167,15 @@ std::string route_fault(sup_ptr self, fault& f, bool& handled_here) {
     return {};
   case fault_kind::drop_server:
   case fault_kind::stall_server:
+    if (!has_pair(f.target))
+      return "no pair '" + f.target + "' on this node (pairs: " + pair_list() + ")";
+    if (!st.pairs.count(f.target) || !st.pairs.at(f.target))
+      return "pair '" + f.target + "' is not running";
+    return {};
   case fault_kind::fire_condition:
     if (!has_pair(f.target))
       return "no pair '" + f.target + "' on this node (pairs: " + pair_list() + ")";
-    return "pair '" + f.target + "' has no running pair actors in this version of Tandem";
+    return "pair monitor conditions are not part of this version of Tandem";
   case fault_kind::drop_link:
   case fault_kind::delay_link:
     if (st.cfg.redundancy.node_role == config::role::independent)
@@ -160,14 +189,52 @@ void finish_shutdown(sup_ptr self) {
   auto& st = self->state;
   if (st.diag) self->send_exit(st.diag, caf::exit_reason::user_shutdown);
   if (st.console) self->send_exit(st.console, caf::exit_reason::user_shutdown);
+  for (auto& [alias, p] : st.pairs)
+    if (p) self->send_exit(p, caf::exit_reason::user_shutdown);
   self->quit();
 }
 
 node_actor::behavior_type make_behavior(sup_ptr self) {
   return {
       [self](atom::status) -> caf::result<node_status> {
-        if (self->state.stalled) return caf::skip;
-        return self->state.status();
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        // Pairs answer for themselves; what does not answer in time stays as configured.
+        auto snapshot = std::make_shared<node_status>(st.status());
+        auto pending = std::make_shared<size_t>(0);
+        for (auto& ps : snapshot->pairs)
+          if (st.pairs.count(ps.alias) && st.pairs[ps.alias]) ++*pending;
+        if (*pending == 0) return *snapshot;
+        auto rp = self->make_response_promise<node_status>();
+        for (size_t i = 0; i < snapshot->pairs.size(); ++i) {
+          auto it = st.pairs.find(snapshot->pairs[i].alias);
+          if (it == st.pairs.end() || !it->second) continue;
+          auto done = [rp, snapshot, pending]() mutable {
+            if (--*pending == 0) rp.deliver(*snapshot);
+          };
+          self->request(it->second, std::chrono::seconds(2), atom::status_v)
+              .then(
+                  [snapshot, i, done](pair_status& ps) mutable {
+                    snapshot->pairs[i] = std::move(ps);
+                    done();
+                  },
+                  [done](caf::error&) mutable { done(); });
+        }
+        return rp;
+      },
+      [self](atom::switch_to, std::string& alias, std::string& to) -> caf::result<switch_result> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        auto it = st.pairs.find(alias);
+        if (it == st.pairs.end() || !it->second) {
+          std::string known;
+          for (auto& p : st.cfg.pairs)
+            known += (known.empty() ? "" : ", ") + p.alias;
+          return switch_result{false, "none",
+                               "no running pair '" + alias + "' on this node (pairs: " +
+                                   (known.empty() ? std::string("none") : known) + ")"};
+        }
+        return self->delegate(it->second, atom::switch_to_v, std::move(to));
       },
       [self](fault& f) -> caf::result<std::string> {
         if (self->state.stalled) return caf::skip;
@@ -184,6 +251,8 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
         }
         if (f.kind == fault_kind::stall_actor && f.target == "console")
           return self->delegate(self->state.console, std::move(f));
+        if (f.kind == fault_kind::drop_server || f.kind == fault_kind::stall_server)
+          return self->delegate(self->state.pairs.at(f.target), std::move(f));
         return self->delegate(self->state.diag, std::move(f));
       },
       [self](atom::shutdown) -> caf::result<void> {
@@ -224,6 +293,9 @@ node_actor::behavior_type supervisor(node_actor::stateful_pointer<supervisor_sta
       [self](caf::down_msg& dm) { self->state.child_ended(dm.source, dm.reason); });
   st.spawn_diagnostics();
   st.spawn_console();
+  if (st.rt.make_link)
+    for (auto& p : st.cfg.pairs)
+      st.spawn_pair(p);
   std::string text = "node " + st.cfg.node.name + " started (role " +
                      config::to_string(st.cfg.redundancy.node_role) + ", " +
                      std::to_string(st.cfg.pairs.size()) + " pair" +

@@ -14,6 +14,7 @@
 #include "actors/interfaces.hpp"
 #include "config/config.hpp"
 #include "storage/event_store.hpp"
+#include "transports/opcua/client/link.hpp"
 
 namespace tandem {
 
@@ -27,6 +28,11 @@ struct node_runtime {
   std::function<void(const console_actor&)> attach_console;
   /// Stops accepting console connections; empty in tests.
   std::function<void()> stop_accepting;
+  /// Makes the link to server `index` (0 primary, 1 secondary) of a pair. Empty: the pairs are
+  /// only reported as configured (tests of the supervisor alone).
+  std::function<std::unique_ptr<opcua::server_link>(const config::pair_section&, int,
+                                                    std::shared_ptr<opcua::link_events>)>
+      make_link;
   caf::timespan flush_timeout = std::chrono::seconds(5);
   int max_restarts = 5;
   caf::timespan restart_window = std::chrono::seconds(60);
@@ -37,6 +43,7 @@ struct supervisor_state {
   node_runtime rt;
   diagnostics_actor diag;
   console_actor console;
+  std::map<std::string, pair_actor> pairs; ///< by alias
   caf::actor_clock::time_point started;
   bool shutting_down = false;
   bool faulted = false;
@@ -46,6 +53,7 @@ struct supervisor_state {
   void report(severity sev, std::string kind, std::string text);
   void spawn_diagnostics();
   void spawn_console();
+  void spawn_pair(const config::pair_section& p);
   node_status status() const;
   /// Handles the end of a child; returns false when the exit was not from a child.
   bool child_ended(const caf::actor_addr& who, const caf::error& reason);

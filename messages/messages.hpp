@@ -42,6 +42,11 @@ CAF_ADD_ATOM(tandem, tandem::atom, disconnect, "disconnect")
 CAF_ADD_ATOM(tandem, tandem::atom, monitor, "monitor")
 CAF_ADD_ATOM(tandem, tandem::atom, mode, "mode")
 
+// -- pairs -----------------------------------------------------------------------
+CAF_ADD_ATOM(tandem, tandem::atom, switch_to, "switch_to")
+CAF_ADD_ATOM(tandem, tandem::atom, settle, "settle")
+CAF_ADD_ATOM(tandem, tandem::atom, alternate, "alternate")
+
 // -- diagnostics ---------------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::event_report))
 CAF_ADD_TYPE_ID(tandem, (tandem::diag_event))
@@ -65,6 +70,8 @@ CAF_ADD_TYPE_ID(tandem, (tandem::server_snapshot))
 
 // -- status (local only) -------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::node_status))
+CAF_ADD_TYPE_ID(tandem, (tandem::pair_status))
+CAF_ADD_TYPE_ID(tandem, (tandem::switch_result))
 
 // -- console (local only) ------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::console_request))
@@ -73,4 +80,6 @@ CAF_END_TYPE_ID_BLOCK(tandem)
 
 // Local-only types: they hold pointers or never cross a process boundary.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tandem::node_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tandem::pair_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tandem::switch_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tandem::console_request)

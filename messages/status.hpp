@@ -38,6 +38,13 @@ struct partner_status {
   std::string link = "down";     ///< up | down
 };
 
+/// The outcome of an operator's switch of a pair.
+struct switch_result {
+  bool ok = false;
+  std::string active; ///< primary | secondary | none, after the switch
+  std::string error;  ///< why not, when !ok
+};
+
 struct node_status {
   std::string name;
   std::string role;  ///< independent | master | backup

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <mutex>
@@ -58,6 +59,16 @@ private:
   std::mutex mtx_;
   console_actor target_;
 };
+
+/// The password a pair's sessions use, from its password_file (first line); empty when none.
+std::string read_password(const std::string& file) {
+  if (file.empty()) return {};
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
 
 int64_t wall_now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -124,6 +135,15 @@ int run_node(const std::string& config_path) {
     rt.startup_warnings = warnings;
     rt.attach_console = [&bridge](const console_actor& a) { bridge.attach(a); };
     rt.stop_accepting = [&console_srv] { console_srv.stop(); };
+    rt.make_link = [&io, &cfg](const config::pair_section& p, int index,
+                               std::shared_ptr<opcua::link_events> ev) {
+      opcua::ua_link_options o;
+      o.url = index == 0 ? p.primary : p.secondary;
+      o.user = p.user;
+      o.password = read_password(p.password_file);
+      o.session_name = "tandem " + cfg.node.name + " " + p.alias;
+      return opcua::make_ua_link(io, o, std::move(ev));
+    };
     auto sup = sys.spawn(supervisor, cfg, rt);
 
     std::promise<caf::error> ended;

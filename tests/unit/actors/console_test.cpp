@@ -126,7 +126,9 @@ TEST_F(console_test, malformed_commands_get_clear_errors_and_the_console_stays_u
   EXPECT_NE(error_of("events 5 6").find("unexpected '6'"), std::string::npos);
   EXPECT_NE(error_of("status now").find("takes no arguments"), std::string::npos);
   EXPECT_NE(error_of("events \"5").find("unterminated quote"), std::string::npos);
-  EXPECT_NE(error_of("switch line1").find("not available in this version"), std::string::npos);
+  EXPECT_NE(error_of("switch").find("not available in this version"), std::string::npos);
+  EXPECT_NE(error_of("switch line1 tertiary").find("'primary' or 'secondary'"), std::string::npos);
+  EXPECT_NE(error_of("switch line1").find("no running pair 'line1'"), std::string::npos);
   EXPECT_NE(error_of(std::string("st\xff\xfe"
                                  "atus"))
                 .find("unknown command"),

@@ -1,0 +1,215 @@
+#include "actors/pair.hpp"
+
+#include <utility>
+
+#include "caf/typed_event_based_actor.hpp"
+
+#include "actors/opc_server.hpp"
+#include "actors/supervision.hpp"
+
+namespace tandem {
+
+namespace {
+
+using pair_ptr = pair_actor::stateful_pointer<pair_state>;
+
+const char* cause_of(server_conn_state s) {
+  switch (s) {
+  case server_conn_state::lost:
+    return "connection_lost";
+  case server_conn_state::status_timeout:
+    return "status_timeout";
+  case server_conn_state::unhealthy:
+    return "unhealthy";
+  case server_conn_state::idle:
+    return "disconnected";
+  default:
+    return "connecting";
+  }
+}
+
+} // namespace
+
+void pair_state::activate(int to, const std::string& cause) {
+  if (to == active) return;
+  int from = active;
+  active = to;
+  if (to >= 0) cold_target = to;
+  if (from >= 0 || to >= 0) {
+    ++failovers;
+    has_last_failover = true;
+    last_failover =
+        failover_record{cfg.wall_now ? cfg.wall_now() : 0, which(from), which(to), cause};
+    if (cfg.diagnostics) {
+      std::string text =
+          cfg.pair.alias + ": " +
+          (from < 0 ? std::string("active server is now ") + which(to)
+                    : std::string("failover from ") + which(from) + " to " + which(to)) +
+          " (" + cause + (from >= 0 && !details[from].empty() ? ": " + details[from] : "") + ")";
+      self->send(cfg.diagnostics, event_report{from < 0 ? severity::info : severity::warning,
+                                               "pair/" + cfg.pair.alias,
+                                               from < 0 ? "pair_active" : "failover", text});
+    }
+  }
+  apply_mode();
+}
+
+void pair_state::apply_mode() {
+  using config::pair_mode;
+  auto mode = cfg.pair.mode;
+  for (int i = 0; i < 2; ++i) {
+    if (mode == pair_mode::cold) {
+      // The healthy active server, else the one being tried (alternating).
+      int target = healthy(active) ? active : cold_target;
+      if (i == target)
+        self->send(servers[i], atom::connect_v);
+      else
+        self->send(servers[i], atom::disconnect_v);
+    } else {
+      self->send(servers[i], atom::connect_v);
+    }
+  }
+}
+
+void pair_state::evaluate(const std::string& cause) {
+  // The operator's pin holds while the pinned server is healthy.
+  if (pinned >= 0 && !healthy(pinned)) pinned = -1;
+  int want = active;
+  std::string why = cause;
+  if (pinned >= 0) {
+    want = pinned;
+    if (why.empty()) why = "operator";
+  } else if (healthy(active)) {
+    want = active;
+  } else if (healthy(active < 0 ? 0 : 1 - active) || (active < 0 && healthy(1))) {
+    int other = active < 0 ? (healthy(0) ? 0 : 1) : 1 - active;
+    want = other;
+    if (why.empty()) why = active < 0 ? "first_connection" : cause_of(states[active]);
+  }
+  if (want != active) activate(want, why);
+  // Cold mode with nobody healthy: make sure someone is being tried.
+  if (cfg.pair.mode == config::pair_mode::cold && !healthy(0) && !healthy(1)) {
+    int target = cold_target;
+    if (states[target] == server_conn_state::lost && alternate_delay.count() == 0) {
+      alternate_delay = cfg.alternate_min;
+      self->delayed_send(self, alternate_delay, atom::alternate_v, ++alternate_gen);
+    }
+  }
+  // Return to the primary after it has been healthy for the settling time.
+  if (cfg.pair.return_to_primary && pinned < 0 && active == 1 && healthy(0)) {
+    if (!primary_settling) {
+      primary_settling = true;
+      self->delayed_send(self, std::chrono::milliseconds(cfg.pair.return_settle_ms), atom::settle_v,
+                         ++settle_gen);
+    }
+  } else {
+    primary_settling = false;
+  }
+}
+
+int pair_state::service_level() const {
+  if (!healthy(active)) return 1;
+  if (cfg.pair.mode == config::pair_mode::cold) return 255;
+  return healthy(1 - active) ? 255 : 150;
+}
+
+pair_status pair_state::status() const {
+  pair_status s;
+  s.alias = cfg.pair.alias;
+  s.mode = config::to_string(cfg.pair.mode);
+  s.active = which(active);
+  s.service_level = service_level();
+  s.primary = server_status{cfg.pair.primary, to_string(states[0])};
+  s.secondary = server_status{cfg.pair.secondary, to_string(states[1])};
+  s.has_last_failover = has_last_failover;
+  s.last_failover = last_failover;
+  return s;
+}
+
+pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
+                               pair_actor_config cfg) {
+  auto& st = self->state;
+  st.self = self;
+  st.cfg = std::move(cfg);
+  quit_with_parent(self, st.cfg.parent);
+  auto& p = st.cfg.pair;
+  for (int i = 0; i < 2; ++i) {
+    opc_server_config sc;
+    sc.name = p.alias + "/" + pair_state::which(i);
+    sc.url = i == 0 ? p.primary : p.secondary;
+    sc.status_interval = std::chrono::milliseconds(p.status_interval_ms);
+    sc.status_timeout = std::chrono::milliseconds(p.status_timeout_ms);
+    sc.min_service_level = static_cast<int32_t>(p.min_service_level);
+    sc.owner = caf::actor_cast<server_listener_actor>(self);
+    sc.diagnostics = st.cfg.diagnostics;
+    auto make = st.cfg.make_link;
+    sc.make_link = [make, i](std::shared_ptr<opcua::link_events> ev) {
+      return make(i, std::move(ev));
+    };
+    sc.parent = self->address(); // the servers end with the pair
+    st.servers[i] = self->spawn(opc_server, std::move(sc));
+  }
+  st.apply_mode();
+  return {
+      [self](server_state_change& c) {
+        auto& st = self->state;
+        int i = c.server == st.cfg.pair.alias + "/primary"     ? 0
+                : c.server == st.cfg.pair.alias + "/secondary" ? 1
+                                                               : -1;
+        if (i < 0) return;
+        st.states[i] = c.state;
+        st.details[i] = c.detail;
+        if (c.state == server_conn_state::connected) st.alternate_delay = caf::timespan{0};
+        st.evaluate();
+      },
+      [self](server_data& d) {
+        auto& st = self->state;
+        if (st.active >= 0 && d.server == st.cfg.pair.alias + "/" + pair_state::which(st.active))
+          st.values_forwarded += d.updates.size();
+      },
+      [self](atom::status) { return self->state.status(); },
+      [self](atom::switch_to, std::string& to) -> switch_result {
+        auto& st = self->state;
+        int target = to == "primary"     ? 0
+                     : to == "secondary" ? 1
+                     : to.empty()        ? (st.active == 0 ? 1 : 0)
+                                         : -2;
+        auto refuse = [&](std::string why) {
+          return switch_result{false, pair_state::which(st.active), std::move(why)};
+        };
+        if (target == -2) return refuse("switch to 'primary' or 'secondary', not '" + to + "'");
+        if (!st.healthy(target))
+          return refuse(std::string("the ") + pair_state::which(target) + " server of " +
+                        st.cfg.pair.alias + " is " + to_string(st.states[target]) +
+                        "; not switching to it");
+        // Switching to the primary ends a pin; switching to the secondary pins it.
+        st.pinned = target == 0 ? -1 : 1;
+        st.primary_settling = false;
+        if (target != st.active) st.activate(target, "operator");
+        return switch_result{true, pair_state::which(st.active), ""};
+      },
+      [self](fault& f) -> caf::result<std::string> {
+        auto& st = self->state;
+        int i = f.server == "primary" ? 0 : f.server == "secondary" ? 1 : -1;
+        if (i < 0) return std::string("expected 'primary' or 'secondary'");
+        return self->delegate(st.servers[i], std::move(f));
+      },
+      [self](atom::settle, uint64_t gen) {
+        auto& st = self->state;
+        if (gen != st.settle_gen || !st.primary_settling) return;
+        st.primary_settling = false;
+        if (st.cfg.pair.return_to_primary && st.pinned < 0 && st.active == 1 && st.healthy(0))
+          st.activate(0, "return_to_primary");
+      },
+      [self](atom::alternate, uint64_t gen) {
+        auto& st = self->state;
+        if (gen != st.alternate_gen || st.healthy(0) || st.healthy(1)) return;
+        st.cold_target = 1 - st.cold_target;
+        st.apply_mode();
+        st.alternate_delay = std::min(st.alternate_delay * 2, st.cfg.alternate_max);
+        self->delayed_send(self, st.alternate_delay, atom::alternate_v, ++st.alternate_gen);
+      },
+  };
+}
+
+} // namespace tandem

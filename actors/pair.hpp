@@ -1,0 +1,75 @@
+#pragma once
+/// PAIR: one redundant server pair. Spawns an OPC-SERVER for the primary and one for the
+/// secondary, and decides which is active:
+///
+///   active = the pinned server (operator `switch`) while it is healthy;
+///            else the current one while it is healthy;
+///            else the other one if it is healthy              -> failover (cause: why the
+///                                                                 active one is not healthy)
+///            else nobody new: the pair reports no data (ServiceLevel 1) until one recovers.
+///   return_to_primary: running on the secondary, not pinned, the primary healthy for
+///            return_settle_ms without interruption            -> back to the primary.
+///
+/// Modes decide what the standby does: cold: disconnected (connected only on failover; when
+/// neither answers the PAIR alternates between them with back-off); warm: connected, its items
+/// disabled; hot: connected and reporting (the face will take its stream over at failover).
+/// Every failover is written to DIAGNOSTICS with its cause.
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "actors/interfaces.hpp"
+#include "config/config.hpp"
+#include "transports/opcua/client/link.hpp"
+
+namespace tandem {
+
+struct pair_actor_config {
+  config::pair_section pair;
+  diagnostics_actor diagnostics;
+  std::function<int64_t()> wall_now; ///< Unix ms, for failover records
+  /// Makes the link of server 0 (primary) or 1 (secondary).
+  std::function<std::unique_ptr<opcua::server_link>(int, std::shared_ptr<opcua::link_events>)>
+      make_link;
+  caf::timespan alternate_min = std::chrono::seconds(1); ///< cold mode, nobody answering
+  caf::timespan alternate_max = std::chrono::seconds(30);
+  caf::actor_addr parent;
+};
+
+struct pair_state {
+  pair_actor_config cfg;
+  std::array<opc_server_actor, 2> servers;
+  std::array<server_conn_state, 2> states{server_conn_state::idle, server_conn_state::idle};
+  std::array<std::string, 2> details;
+  int active = -1; ///< -1 none, 0 primary, 1 secondary
+  int pinned = -1; ///< the operator's choice, while it lasts
+  int cold_target = 0;
+  caf::timespan alternate_delay{0};
+  uint64_t alternate_gen = 0;
+  bool primary_settling = false;
+  uint64_t settle_gen = 0;
+  uint64_t failovers = 0;
+  bool has_last_failover = false;
+  failover_record last_failover;
+  uint64_t values_forwarded = 0;
+
+  static const char* which(int i) { return i == 0 ? "primary" : i == 1 ? "secondary" : "none"; }
+  bool healthy(int i) const { return i >= 0 && states[i] == server_conn_state::connected; }
+  /// Re-decides the active server; `cause` names an operator or settle decision.
+  void evaluate(const std::string& cause = "");
+  void activate(int to, const std::string& cause);
+  void apply_mode();
+  int service_level() const;
+  pair_status status() const;
+
+  pair_actor::pointer self = nullptr;
+  static inline const char* name = "pair";
+};
+
+pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
+                               pair_actor_config cfg);
+
+} // namespace tandem

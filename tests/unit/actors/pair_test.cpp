@@ -1,0 +1,205 @@
+// Deterministic tests of the PAIR with fake links: first activation, failover causes, service
+// level, return to the primary after settling, operator switch and pin, cold mode's standby.
+
+#include <gtest/gtest.h>
+
+#include "caf/stateful_actor.hpp"
+#include "caf/typed_event_based_actor.hpp"
+
+#include "actors/pair.hpp"
+#include "tests/support/actor_fixture.hpp"
+
+using namespace tandem;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct server_log {
+  std::vector<std::string> calls;
+  uint64_t generation = 0;
+  std::vector<uint64_t> polls;
+};
+
+class logging_link : public opcua::server_link {
+public:
+  explicit logging_link(server_log& l) : l_(l) {}
+  void connect(uint64_t g) override {
+    l_.calls.push_back("connect");
+    l_.generation = g;
+  }
+  void disconnect() override { l_.calls.push_back("disconnect"); }
+  void drop() override { l_.calls.push_back("drop"); }
+  void poll_status(uint64_t, uint64_t poll) override { l_.polls.push_back(poll); }
+  void monitor(uint64_t, std::vector<item_spec>, double) override {}
+  void set_mode(uint64_t, std::vector<uint32_t>, monitoring_mode) override {}
+
+private:
+  server_log& l_;
+};
+
+class pair_test : public test::actor_fixture {
+protected:
+  void start(config::pair_mode mode, bool return_to_primary = true) {
+    pair_actor_config c;
+    c.pair.alias = "line1";
+    c.pair.primary = "opc.tcp://a:4840";
+    c.pair.secondary = "opc.tcp://b:4840";
+    c.pair.mode = mode;
+    c.pair.return_to_primary = return_to_primary;
+    c.pair.return_settle_ms = 5000;
+    c.pair.status_interval_ms = 1000;
+    c.pair.status_timeout_ms = 500;
+    c.wall_now = [this] { return wall_now(); };
+    c.make_link = [this](int i, std::shared_ptr<opcua::link_events>) {
+      return std::make_unique<logging_link>(logs[i]);
+    };
+    p = sys.spawn(pair, c);
+    run();
+  }
+  void TearDown() override {
+    if (p) self->send_exit(p, caf::exit_reason::user_shutdown);
+    run();
+  }
+  pair_state& st() {
+    using impl = caf::stateful_actor<pair_state, pair_actor::base>;
+    return dynamic_cast<impl*>(caf::actor_cast<caf::abstract_actor*>(p))->state;
+  }
+  void up(int i) {
+    self->send(st().servers[i], link_up{logs[i].generation});
+    run();
+    self->send(st().servers[i],
+               status_reply{logs[i].generation, logs[i].polls.back(), true, 0, 0, 255, ""});
+    run();
+  }
+  void down(int i) {
+    self->send(st().servers[i], link_down{logs[i].generation, 0x80AE0000, "connection closed"});
+    run();
+  }
+  pair_status status() {
+    auto s = ask<pair_status>(p, atom::status_v);
+    EXPECT_TRUE(s);
+    return s ? *s : pair_status{};
+  }
+  switch_result switch_to(const std::string& to) {
+    auto r = ask<switch_result>(p, atom::switch_to_v, to);
+    EXPECT_TRUE(r);
+    return r ? *r : switch_result{};
+  }
+
+  server_log logs[2];
+  pair_actor p;
+};
+
+TEST_F(pair_test, warm_connects_both_and_activates_the_first_healthy_server) {
+  start(config::pair_mode::warm);
+  EXPECT_EQ(logs[0].calls, (std::vector<std::string>{"connect"}));
+  EXPECT_EQ(logs[1].calls, (std::vector<std::string>{"connect"}));
+  EXPECT_EQ(status().active, "none");
+  EXPECT_EQ(status().service_level, 1);
+  up(0);
+  auto s = status();
+  EXPECT_EQ(s.active, "primary");
+  EXPECT_EQ(s.service_level, 150) << "running on one server, the other not ready";
+  EXPECT_EQ(s.last_failover.cause, "first_connection");
+  up(1);
+  EXPECT_EQ(status().service_level, 255);
+  EXPECT_EQ(status().secondary.state, "connected");
+}
+
+TEST_F(pair_test, fails_over_with_the_cause_and_returns_to_the_primary_after_settling) {
+  start(config::pair_mode::warm);
+  up(0);
+  up(1);
+  down(0);
+  auto s = status();
+  EXPECT_EQ(s.active, "secondary");
+  ASSERT_TRUE(s.has_last_failover);
+  EXPECT_EQ(s.last_failover.from, "primary");
+  EXPECT_EQ(s.last_failover.to, "secondary");
+  EXPECT_EQ(s.last_failover.cause, "connection_lost");
+  EXPECT_EQ(s.primary.state, "lost");
+  advance(500ms); // the OPC-SERVER retries
+  up(0);
+  advance(4999ms);
+  EXPECT_EQ(status().active, "secondary") << "returned before the settling time";
+  advance(1ms);
+  s = status();
+  EXPECT_EQ(s.active, "primary");
+  EXPECT_EQ(s.last_failover.cause, "return_to_primary");
+}
+
+TEST_F(pair_test, without_return_to_primary_it_stays_on_the_secondary) {
+  start(config::pair_mode::hot, false);
+  up(0);
+  up(1);
+  down(0);
+  advance(500ms);
+  up(0);
+  advance(60s);
+  EXPECT_EQ(status().active, "secondary");
+}
+
+TEST_F(pair_test, a_status_timeout_is_a_failover_cause) {
+  start(config::pair_mode::hot);
+  up(0);
+  up(1);
+  advance(1s);    // next polls sent
+  advance(500ms); // unanswered: both time out... answer the secondary's
+  // The secondary answered in time in this scenario:
+  self->send(st().servers[1],
+             status_reply{logs[1].generation, logs[1].polls.back(), true, 0, 0, 255, ""});
+  run();
+  auto s = status();
+  EXPECT_EQ(s.primary.state, "status_timeout");
+  EXPECT_EQ(s.active, "secondary");
+  EXPECT_EQ(s.last_failover.cause, "status_timeout");
+}
+
+TEST_F(pair_test, an_operator_switch_pins_the_secondary_until_switched_back) {
+  start(config::pair_mode::warm);
+  up(0);
+  up(1);
+  auto r = switch_to("secondary");
+  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.active, "secondary");
+  EXPECT_EQ(status().last_failover.cause, "operator");
+  advance(60s); // primary healthy all along: no return while pinned
+  EXPECT_EQ(status().active, "secondary");
+  r = switch_to("primary");
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(status().active, "primary");
+  r = switch_to("");
+  EXPECT_EQ(r.active, "secondary") << "no name: the other one";
+}
+
+TEST_F(pair_test, switching_to_a_server_that_is_not_healthy_is_refused) {
+  start(config::pair_mode::warm);
+  up(0);
+  auto r = switch_to("secondary");
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("secondary server of line1 is connecting"), std::string::npos) << r.error;
+  EXPECT_EQ(r.active, "primary");
+  r = switch_to("third");
+  EXPECT_FALSE(r.ok);
+}
+
+TEST_F(pair_test, cold_keeps_the_standby_disconnected_and_connects_it_on_failover) {
+  start(config::pair_mode::cold);
+  EXPECT_EQ(logs[0].calls, (std::vector<std::string>{"connect"}));
+  EXPECT_TRUE(logs[1].calls.empty()) << "the cold standby is not connected";
+  up(0);
+  EXPECT_EQ(status().service_level, 255);
+  EXPECT_EQ(status().secondary.state, "idle");
+  down(0);
+  // Nobody healthy: after the alternate delay the PAIR tries the secondary.
+  advance(1s);
+  ASSERT_FALSE(logs[1].calls.empty());
+  EXPECT_EQ(logs[1].calls.back(), "connect");
+  EXPECT_EQ(logs[0].calls.back(), "disconnect");
+  up(1);
+  auto s = status();
+  EXPECT_EQ(s.active, "secondary");
+  EXPECT_EQ(s.primary.state, "idle");
+}
+
+} // namespace
