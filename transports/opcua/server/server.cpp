@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <deque>
+#include <optional>
 #include <random>
 #include <utility>
 
@@ -103,10 +105,225 @@ struct server_session {
   std::map<ByteString, continuation> continuations;
   uint64_t next_continuation = 1;
 
+  struct item {
+    uint32_t id = 0;
+    uint32_t client_handle = 0;
+    ReadValueId what;
+    MonitoringMode mode = MonitoringMode::Reporting;
+    TimestampsToReturn timestamps = TimestampsToReturn::Both;
+    double sampling_ms = 0;
+    uint32_t queue_size = 1;
+    bool discard_oldest = true;
+    DataChangeTrigger trigger = DataChangeTrigger::StatusValue;
+    double absolute_deadband = 0;
+    std::optional<DataValue> last;
+    std::deque<DataValue> queue;
+  };
+  struct subscription {
+    uint32_t id = 0;
+    double interval_ms = 1000;
+    uint32_t lifetime_count = 60;
+    uint32_t max_keep_alive = 10;
+    uint32_t max_notifications = 0;
+    bool enabled = true;
+    std::map<uint32_t, item> items;
+    uint32_t next_sequence = 1;
+    std::map<uint32_t, NotificationMessage> retransmit; ///< unacknowledged, for Republish
+    uint32_t keep_alive_counter = 0;
+    uint32_t lifetime_counter = 0;
+    bool first_cycle = true;
+  };
+  /// A Publish waiting for a notification or keep-alive.
+  struct parked_publish {
+    std::weak_ptr<server_connection> conn;
+    uint32_t request_id = 0;
+    RequestHeader header;
+    steady::time_point deadline;
+    Array<StatusCode> ack_results;
+  };
+  std::map<uint32_t, subscription> subscriptions;
+  std::deque<parked_publish> publishes;
+
   bool expired(steady::time_point now) const {
     return now - last_used > std::chrono::duration<double, std::milli>(timeout_ms);
   }
 };
+
+namespace {
+
+/// A response to send on a connection (possibly another strand's).
+struct delivery {
+  std::weak_ptr<server_connection> conn;
+  uint32_t request_id = 0;
+  Response response;
+  uint32_t max_size = 0;
+};
+
+void apply_timestamps(DataValue& dv, TimestampsToReturn t, bool is_value, DateTime now) {
+  bool failed = !dv.value && dv.status && dv.status->is_bad();
+  if (!is_value || failed) {
+    dv.source_timestamp.reset();
+    dv.source_picoseconds.reset();
+    dv.server_timestamp.reset();
+    dv.server_picoseconds.reset();
+    return;
+  }
+  if (t == TimestampsToReturn::Server || t == TimestampsToReturn::Neither) {
+    dv.source_timestamp.reset();
+    dv.source_picoseconds.reset();
+  }
+  if (t == TimestampsToReturn::Server || t == TimestampsToReturn::Both) {
+    dv.server_timestamp = now;
+  } else {
+    dv.server_timestamp.reset();
+    dv.server_picoseconds.reset();
+  }
+}
+
+std::optional<double> as_number(const Variant& v) {
+  if (auto* d = v.get_if<double>()) return *d;
+  if (auto* f = v.get_if<float>()) return *f;
+  if (auto* i = v.get_if<int32_t>()) return *i;
+  if (auto* u = v.get_if<uint32_t>()) return *u;
+  if (auto* i16 = v.get_if<int16_t>()) return *i16;
+  if (auto* u16 = v.get_if<uint16_t>()) return *u16;
+  if (auto* i64 = v.get_if<int64_t>()) return static_cast<double>(*i64);
+  if (auto* u64 = v.get_if<uint64_t>()) return static_cast<double>(*u64);
+  if (auto* i8 = v.get_if<int8_t>()) return *i8;
+  if (auto* u8 = v.get_if<uint8_t>()) return *u8;
+  return std::nullopt;
+}
+
+bool is_change(const server_session::item& it, const DataValue& dv) {
+  if (!it.last) return true;
+  const DataValue& old = *it.last;
+  if (old.status_or_good() != dv.status_or_good()) return true;
+  if (it.trigger == DataChangeTrigger::Status) return false;
+  if (old.value.has_value() != dv.value.has_value()) return true;
+  if (old.value && *old.value != *dv.value) {
+    auto a = as_number(*old.value), b = as_number(*dv.value);
+    if (it.absolute_deadband <= 0 || !a || !b) return true;
+    if (std::abs(*a - *b) > it.absolute_deadband) return true;
+  }
+  if (it.trigger == DataChangeTrigger::StatusValueTimestamp &&
+      old.source_timestamp != dv.source_timestamp)
+    return true;
+  return false;
+}
+
+void sample(server_session& s, server_session::subscription& sub) {
+  DateTime now = DateTime::now();
+  for (auto& [id, it] : sub.items) {
+    if (it.mode == MonitoringMode::Disabled) continue;
+    DataValue dv = s.space->read(it.what.node_id, it.what.attribute_id);
+    apply_timestamps(dv, it.timestamps, it.what.attribute_id == attribute_id::Value, now);
+    if (!is_change(it, dv)) continue;
+    it.last = dv;
+    if (it.queue.size() >= std::max<uint32_t>(it.queue_size, 1)) {
+      if (it.discard_oldest)
+        it.queue.pop_front();
+      else
+        it.queue.pop_back();
+    }
+    it.queue.push_back(std::move(dv));
+  }
+}
+
+bool has_data(const server_session::subscription& sub) {
+  if (!sub.enabled) return false;
+  for (const auto& [id, it] : sub.items)
+    if (it.mode == MonitoringMode::Reporting && !it.queue.empty()) return true;
+  return false;
+}
+
+Array<uint32_t> available(const server_session::subscription& sub) {
+  Array<uint32_t> out;
+  for (const auto& [seq, msg] : sub.retransmit)
+    out.push_back(seq);
+  return out;
+}
+
+/// Answers the oldest parked Publish with `sub`'s queued notifications (or a keep-alive).
+void answer_publish(server_session& s, server_session::subscription& sub,
+                    std::vector<delivery>& out) {
+  auto p = std::move(s.publishes.front());
+  s.publishes.pop_front();
+  PublishResponse resp;
+  resp.response_header = response_for(p.header);
+  resp.subscription_id = sub.id;
+  resp.results = std::move(p.ack_results);
+  NotificationMessage& msg = resp.notification_message;
+  msg.publish_time = DateTime::now();
+  if (has_data(sub)) {
+    DataChangeNotification dcn;
+    for (auto& [id, it] : sub.items) {
+      if (it.mode != MonitoringMode::Reporting) continue;
+      while (!it.queue.empty()) {
+        if (sub.max_notifications != 0 && dcn.monitored_items.size() >= sub.max_notifications) {
+          resp.more_notifications = true;
+          break;
+        }
+        MonitoredItemNotification n;
+        n.client_handle = it.client_handle;
+        n.value = std::move(it.queue.front());
+        it.queue.pop_front();
+        dcn.monitored_items.push_back(std::move(n));
+      }
+    }
+    auto eo = make_extension_object(dcn);
+    if (eo) msg.notification_data.push_back(std::move(*eo));
+    msg.sequence_number = sub.next_sequence++;
+    if (sub.next_sequence == 0) sub.next_sequence = 1;
+    sub.retransmit[msg.sequence_number] = msg;
+    while (sub.retransmit.size() > 100)
+      sub.retransmit.erase(sub.retransmit.begin());
+  } else {
+    msg.sequence_number = sub.next_sequence; // keep-alive: the next number, not consumed
+  }
+  resp.available_sequence_numbers = available(sub);
+  sub.keep_alive_counter = 0;
+  sub.first_cycle = false;
+  out.push_back(delivery{p.conn, p.request_id, Response(std::move(resp)), s.max_response_size});
+}
+
+/// One publishing cycle; false when the subscription's lifetime ran out.
+bool publish_cycle(server_session& s, server_session::subscription& sub,
+                   std::vector<delivery>& out) {
+  sample(s, sub);
+  if (s.publishes.empty()) {
+    ++sub.keep_alive_counter;
+    return ++sub.lifetime_counter < sub.lifetime_count;
+  }
+  sub.lifetime_counter = 0;
+  if (has_data(sub)) {
+    answer_publish(s, sub, out);
+  } else if (sub.first_cycle || ++sub.keep_alive_counter >= sub.max_keep_alive) {
+    answer_publish(s, sub, out);
+  }
+  return true;
+}
+
+/// Parked Publishes past their timeoutHint get BadTimeout.
+void expire_publishes(server_session& s, std::vector<delivery>& out, steady::time_point now) {
+  for (auto it = s.publishes.begin(); it != s.publishes.end();) {
+    if (it->deadline <= now) {
+      out.push_back(
+          delivery{it->conn, it->request_id, Response(fault(it->header, status::BadTimeout)), 0});
+      it = s.publishes.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+/// Every parked Publish answered with `sc` (no subscription left, session closed).
+void flush_publishes(server_session& s, StatusCode sc, std::vector<delivery>& out) {
+  for (auto& p : s.publishes)
+    out.push_back(delivery{p.conn, p.request_id, Response(fault(p.header, sc)), 0});
+  s.publishes.clear();
+}
+
+} // namespace
 
 // -- connection ----------------------------------------------------------------------------------
 
@@ -128,6 +345,15 @@ public:
       self->socket_.set_option(tcp::no_delay(true), ignored);
       self->read();
     });
+  }
+
+  /// Sends a response from another strand (a parked Publish answered by the publishing timer).
+  void post_response(uint32_t request_id, Response resp, uint32_t max_size) {
+    asio::post(strand_,
+               [self = shared_from_this(), request_id, resp = std::move(resp), max_size]() mutable {
+                 if (self->state_ == state::open)
+                   self->send_response(request_id, std::move(resp), max_size);
+               });
   }
 
   /// Closes the socket at once (server stop).
@@ -326,6 +552,8 @@ private:
                           : status::BadDecodingError;
       return send_response(m.request_id, Response(fault(*hdr, sc)), 0);
     }
+    if (auto* publish = std::get_if<PublishRequest>(&*req))
+      return on_publish(*publish, m.request_id);
     uint32_t max_response = 0;
     Response resp = std::visit([&](const auto& r) { return on(r, max_response); }, *req);
     send_response(m.request_id, std::move(resp), max_response);
@@ -538,8 +766,12 @@ private:
     if (s->activated && s->channel_id != channel_id_)
       return fault(r.request_header, status::BadSecureChannelIdInvalid);
     server_->sessions_.erase(s->token.opaque()->bytes());
+    std::vector<delivery> out;
+    flush_publishes(*s, status::BadSessionClosed, out);
+    s->subscriptions.clear();
     CloseSessionResponse resp;
     resp.response_header = response_for(r.request_header);
+    deliver(out);
     return resp;
   }
 
@@ -779,6 +1011,321 @@ private:
     return resp;
   }
 
+  // -- subscriptions -----------------------------------------------------------------------------
+
+  /// Sends deliveries: directly when they are for this connection (keeps their order with the
+  /// response being built), else through the other connection's strand.
+  void deliver(std::vector<delivery>& out) {
+    for (auto& d : out) {
+      auto c = d.conn.lock();
+      if (!c) continue;
+      if (c.get() == this)
+        send_response(d.request_id, std::move(d.response), d.max_size);
+      else
+        c->post_response(d.request_id, std::move(d.response), d.max_size);
+    }
+    out.clear();
+  }
+
+  void on_publish(const PublishRequest& r, uint32_t request_id) {
+    StatusCode sc;
+    auto s = session_for(r.request_header, sc);
+    if (!s) return send_response(request_id, Response(fault(r.request_header, sc)), 0);
+    std::vector<delivery> out;
+    {
+      std::lock_guard<std::mutex> lock(server_->mutex_);
+      server_session::parked_publish p;
+      p.conn = weak_from_this();
+      p.request_id = request_id;
+      p.header = r.request_header;
+      auto now = steady::now();
+      p.deadline = r.request_header.timeout_hint == 0
+                       ? steady::time_point::max()
+                       : now + std::chrono::milliseconds(r.request_header.timeout_hint);
+      for (const auto& ack : r.subscription_acknowledgements) {
+        auto sub = s->subscriptions.find(ack.subscription_id);
+        if (sub == s->subscriptions.end())
+          p.ack_results.push_back(status::BadSubscriptionIdInvalid);
+        else if (sub->second.retransmit.erase(ack.sequence_number) == 0)
+          p.ack_results.push_back(status::BadSequenceNumberUnknown);
+        else
+          p.ack_results.push_back(status::Good);
+      }
+      if (s->subscriptions.empty()) {
+        out.push_back(delivery{weak_from_this(), request_id,
+                               Response(fault(r.request_header, status::BadNoSubscription)), 0});
+      } else {
+        if (s->publishes.size() >= opts_.max_publish_requests) {
+          auto oldest = std::move(s->publishes.front());
+          s->publishes.pop_front();
+          out.push_back(delivery{oldest.conn, oldest.request_id,
+                                 Response(fault(oldest.header, status::BadTooManyPublishRequests)),
+                                 0});
+        }
+        s->publishes.push_back(std::move(p));
+        // Notifications that waited for a Publish go out at once.
+        for (auto& [id, sub] : s->subscriptions) {
+          if (s->publishes.empty()) break;
+          if (has_data(sub)) answer_publish(*s, sub, out);
+        }
+      }
+    }
+    deliver(out);
+  }
+
+  static double revise_interval(double requested, double min_ms) {
+    if (!(requested > 0) || std::isnan(requested)) return std::max(min_ms, 1000.0);
+    return std::clamp(requested, min_ms, 3600000.0);
+  }
+
+  static void revise(server_session::subscription& sub, double interval, uint32_t lifetime,
+                     uint32_t keep_alive, uint32_t max_notifications, double min_interval) {
+    sub.interval_ms = revise_interval(interval, min_interval);
+    sub.max_keep_alive = std::clamp<uint32_t>(keep_alive == 0 ? 10 : keep_alive, 1, 10000);
+    sub.lifetime_count = std::max<uint32_t>(lifetime, 3 * sub.max_keep_alive);
+    sub.max_notifications = max_notifications;
+  }
+
+  Response on(const CreateSubscriptionRequest& r, uint32_t& max_response) {
+    std::shared_ptr<server_session> s;
+    StatusCode sc = check_call(r.request_header, 1, s, max_response);
+    if (sc.is_bad()) return fault(r.request_header, sc);
+    server_session::subscription sub;
+    {
+      std::lock_guard<std::mutex> lock(server_->mutex_);
+      if (s->subscriptions.size() >= opts_.max_subscriptions_per_session)
+        return fault(r.request_header, status::BadTooManySubscriptions);
+      sub.id = server_->next_subscription_id_++;
+      revise(sub, r.requested_publishing_interval, r.requested_lifetime_count,
+             r.requested_max_keep_alive_count, r.max_notifications_per_publish,
+             opts_.min_publishing_interval_ms);
+      sub.enabled = r.publishing_enabled;
+      s->subscriptions[sub.id] = sub;
+    }
+    server_->schedule_publish(s, sub.id, sub.interval_ms);
+    CreateSubscriptionResponse resp;
+    resp.response_header = response_for(r.request_header);
+    resp.subscription_id = sub.id;
+    resp.revised_publishing_interval = sub.interval_ms;
+    resp.revised_lifetime_count = sub.lifetime_count;
+    resp.revised_max_keep_alive_count = sub.max_keep_alive;
+    return resp;
+  }
+
+  Response on(const ModifySubscriptionRequest& r, uint32_t& max_response) {
+    std::shared_ptr<server_session> s;
+    StatusCode sc = check_call(r.request_header, 1, s, max_response);
+    if (sc.is_bad()) return fault(r.request_header, sc);
+    std::lock_guard<std::mutex> lock(server_->mutex_);
+    auto it = s->subscriptions.find(r.subscription_id);
+    if (it == s->subscriptions.end())
+      return fault(r.request_header, status::BadSubscriptionIdInvalid);
+    revise(it->second, r.requested_publishing_interval, r.requested_lifetime_count,
+           r.requested_max_keep_alive_count, r.max_notifications_per_publish,
+           opts_.min_publishing_interval_ms);
+    ModifySubscriptionResponse resp;
+    resp.response_header = response_for(r.request_header);
+    resp.revised_publishing_interval = it->second.interval_ms;
+    resp.revised_lifetime_count = it->second.lifetime_count;
+    resp.revised_max_keep_alive_count = it->second.max_keep_alive;
+    return resp;
+  }
+
+  Response on(const SetPublishingModeRequest& r, uint32_t& max_response) {
+    std::shared_ptr<server_session> s;
+    StatusCode sc = check_call(r.request_header, r.subscription_ids.size(), s, max_response);
+    if (sc.is_bad()) return fault(r.request_header, sc);
+    std::lock_guard<std::mutex> lock(server_->mutex_);
+    SetPublishingModeResponse resp;
+    resp.response_header = response_for(r.request_header);
+    for (uint32_t id : r.subscription_ids) {
+      auto it = s->subscriptions.find(id);
+      if (it == s->subscriptions.end()) {
+        resp.results.push_back(status::BadSubscriptionIdInvalid);
+      } else {
+        it->second.enabled = r.publishing_enabled;
+        resp.results.push_back(status::Good);
+      }
+    }
+    return resp;
+  }
+
+  Response on(const DeleteSubscriptionsRequest& r, uint32_t& max_response) {
+    std::shared_ptr<server_session> s;
+    StatusCode sc = check_call(r.request_header, r.subscription_ids.size(), s, max_response);
+    if (sc.is_bad()) return fault(r.request_header, sc);
+    DeleteSubscriptionsResponse resp;
+    resp.response_header = response_for(r.request_header);
+    std::vector<delivery> out;
+    {
+      std::lock_guard<std::mutex> lock(server_->mutex_);
+      for (uint32_t id : r.subscription_ids)
+        resp.results.push_back(s->subscriptions.erase(id) ? status::Good
+                                                          : status::BadSubscriptionIdInvalid);
+      // Parked Publishes learn first that nothing is left to publish (as node-opcua does).
+      if (s->subscriptions.empty()) flush_publishes(*s, status::BadNoSubscription, out);
+    }
+    deliver(out);
+    return resp;
+  }
+
+  /// The subscription of a monitored-item call, or the fault status. Locks nothing.
+  server_session::subscription* subscription_of(server_session& s, uint32_t id) {
+    auto it = s.subscriptions.find(id);
+    return it == s.subscriptions.end() ? nullptr : &it->second;
+  }
+
+  /// Applies MonitoringParameters to an item; Good or the filter's error.
+  static StatusCode set_parameters(server_session::item& it, const MonitoringParameters& p,
+                                   double interval) {
+    if (!p.filter.is_null()) {
+      auto f = decode_extension_object<DataChangeFilter>(p.filter);
+      if (!f) return status::BadMonitoredItemFilterUnsupported;
+      if (f->deadband_type == deadband_type::Percent)
+        return status::BadMonitoredItemFilterUnsupported;
+      if (f->deadband_type != deadband_type::None && f->deadband_type != deadband_type::Absolute)
+        return status::BadMonitoredItemFilterInvalid;
+      it.trigger = f->trigger;
+      it.absolute_deadband = f->deadband_type == deadband_type::Absolute ? f->deadband_value : 0;
+    }
+    it.client_handle = p.client_handle;
+    // Items are sampled once per publishing cycle.
+    it.sampling_ms = interval;
+    it.queue_size = std::clamp<uint32_t>(p.queue_size, 1, 1000);
+    it.discard_oldest = p.discard_oldest;
+    while (it.queue.size() > it.queue_size)
+      it.queue.pop_front();
+    return status::Good;
+  }
+
+  Response on(const CreateMonitoredItemsRequest& r, uint32_t& max_response) {
+    std::shared_ptr<server_session> s;
+    StatusCode sc = check_call(r.request_header, r.items_to_create.size(), s, max_response);
+    if (sc.is_bad()) return fault(r.request_header, sc);
+    auto ttr = static_cast<int32_t>(r.timestamps_to_return);
+    if (ttr < 0 || ttr > 3) return fault(r.request_header, status::BadTimestampsToReturnInvalid);
+    // Check the nodes before taking the lock (the address space may be slow).
+    std::vector<StatusCode> node_status;
+    for (const auto& c : r.items_to_create) {
+      DataValue dv = s->space->read(c.item_to_monitor.node_id, c.item_to_monitor.attribute_id);
+      bool failed = !dv.value && dv.status && dv.status->is_bad();
+      auto code = failed ? dv.status->code() : 0u;
+      node_status.push_back(code == status::BadNodeIdUnknown.code() ||
+                                    code == status::BadAttributeIdInvalid.code()
+                                ? *dv.status
+                                : status::Good);
+    }
+    std::lock_guard<std::mutex> lock(server_->mutex_);
+    auto* sub = subscription_of(*s, r.subscription_id);
+    if (!sub) return fault(r.request_header, status::BadSubscriptionIdInvalid);
+    CreateMonitoredItemsResponse resp;
+    resp.response_header = response_for(r.request_header);
+    for (size_t i = 0; i < r.items_to_create.size(); ++i) {
+      const auto& c = r.items_to_create[i];
+      MonitoredItemCreateResult res;
+      server_session::item it;
+      it.what = c.item_to_monitor;
+      it.mode = c.monitoring_mode;
+      it.timestamps = r.timestamps_to_return;
+      res.status_code = node_status[i];
+      auto mode = static_cast<int32_t>(c.monitoring_mode);
+      if (res.status_code.is_good() && (mode < 0 || mode > 2))
+        res.status_code = status::BadMonitoringModeInvalid;
+      if (res.status_code.is_good())
+        res.status_code = set_parameters(it, c.requested_parameters, sub->interval_ms);
+      if (res.status_code.is_good()) {
+        it.id = server_->next_item_id_++;
+        res.monitored_item_id = it.id;
+        res.revised_sampling_interval = it.sampling_ms;
+        res.revised_queue_size = it.queue_size;
+        sub->items[it.id] = std::move(it);
+      }
+      resp.results.push_back(std::move(res));
+    }
+    return resp;
+  }
+
+  Response on(const ModifyMonitoredItemsRequest& r, uint32_t& max_response) {
+    std::shared_ptr<server_session> s;
+    StatusCode sc = check_call(r.request_header, r.items_to_modify.size(), s, max_response);
+    if (sc.is_bad()) return fault(r.request_header, sc);
+    std::lock_guard<std::mutex> lock(server_->mutex_);
+    auto* sub = subscription_of(*s, r.subscription_id);
+    if (!sub) return fault(r.request_header, status::BadSubscriptionIdInvalid);
+    ModifyMonitoredItemsResponse resp;
+    resp.response_header = response_for(r.request_header);
+    for (const auto& m : r.items_to_modify) {
+      MonitoredItemModifyResult res;
+      auto it = sub->items.find(m.monitored_item_id);
+      if (it == sub->items.end()) {
+        res.status_code = status::BadMonitoredItemIdInvalid;
+      } else {
+        res.status_code = set_parameters(it->second, m.requested_parameters, sub->interval_ms);
+        res.revised_sampling_interval = it->second.sampling_ms;
+        res.revised_queue_size = it->second.queue_size;
+      }
+      resp.results.push_back(std::move(res));
+    }
+    return resp;
+  }
+
+  Response on(const SetMonitoringModeRequest& r, uint32_t& max_response) {
+    std::shared_ptr<server_session> s;
+    StatusCode sc = check_call(r.request_header, r.monitored_item_ids.size(), s, max_response);
+    if (sc.is_bad()) return fault(r.request_header, sc);
+    auto mode = static_cast<int32_t>(r.monitoring_mode);
+    if (mode < 0 || mode > 2) return fault(r.request_header, status::BadMonitoringModeInvalid);
+    std::lock_guard<std::mutex> lock(server_->mutex_);
+    auto* sub = subscription_of(*s, r.subscription_id);
+    if (!sub) return fault(r.request_header, status::BadSubscriptionIdInvalid);
+    SetMonitoringModeResponse resp;
+    resp.response_header = response_for(r.request_header);
+    for (uint32_t id : r.monitored_item_ids) {
+      auto it = sub->items.find(id);
+      if (it == sub->items.end()) {
+        resp.results.push_back(status::BadMonitoredItemIdInvalid);
+        continue;
+      }
+      if (r.monitoring_mode == MonitoringMode::Disabled) {
+        it->second.queue.clear();
+        it->second.last.reset(); // re-enabling reports the current value again
+      }
+      it->second.mode = r.monitoring_mode;
+      resp.results.push_back(status::Good);
+    }
+    return resp;
+  }
+
+  Response on(const DeleteMonitoredItemsRequest& r, uint32_t& max_response) {
+    std::shared_ptr<server_session> s;
+    StatusCode sc = check_call(r.request_header, r.monitored_item_ids.size(), s, max_response);
+    if (sc.is_bad()) return fault(r.request_header, sc);
+    std::lock_guard<std::mutex> lock(server_->mutex_);
+    auto* sub = subscription_of(*s, r.subscription_id);
+    if (!sub) return fault(r.request_header, status::BadSubscriptionIdInvalid);
+    DeleteMonitoredItemsResponse resp;
+    resp.response_header = response_for(r.request_header);
+    for (uint32_t id : r.monitored_item_ids)
+      resp.results.push_back(sub->items.erase(id) ? status::Good
+                                                  : status::BadMonitoredItemIdInvalid);
+    return resp;
+  }
+
+  Response on(const RepublishRequest& r, uint32_t& max_response) {
+    std::shared_ptr<server_session> s;
+    StatusCode sc = check_call(r.request_header, 1, s, max_response);
+    if (sc.is_bad()) return fault(r.request_header, sc);
+    std::lock_guard<std::mutex> lock(server_->mutex_);
+    auto* sub = subscription_of(*s, r.subscription_id);
+    if (!sub) return fault(r.request_header, status::BadSubscriptionIdInvalid);
+    auto it = sub->retransmit.find(r.retransmit_sequence_number);
+    if (it == sub->retransmit.end()) return fault(r.request_header, status::BadMessageNotAvailable);
+    RepublishResponse resp;
+    resp.response_header = response_for(r.request_header);
+    resp.notification_message = it->second;
+    return resp;
+  }
+
   std::shared_ptr<server_endpoint> server_;
   const server_options& opts_;
   strand_type strand_;
@@ -853,6 +1400,35 @@ void server_endpoint::accept() {
       c->start();
     }
     self->accept();
+  });
+}
+
+void server_endpoint::schedule_publish(std::weak_ptr<server_session> session,
+                                       uint32_t subscription_id, double interval_ms) {
+  auto timer = std::make_shared<asio::steady_timer>(strand_);
+  timer->expires_after(std::chrono::microseconds(static_cast<int64_t>(interval_ms * 1000)));
+  timer->async_wait([self = shared_from_this(), timer, session = std::move(session),
+                     subscription_id](boost::system::error_code ec) mutable {
+    if (ec || self->stopped_) return;
+    auto s = session.lock();
+    if (!s) return;
+    std::vector<delivery> out;
+    double next_interval = 0;
+    {
+      std::lock_guard<std::mutex> lock(self->mutex_);
+      auto it = s->subscriptions.find(subscription_id);
+      if (it == s->subscriptions.end()) return;
+      expire_publishes(*s, out, steady::now());
+      if (publish_cycle(*s, it->second, out))
+        next_interval = it->second.interval_ms;
+      else
+        s->subscriptions.erase(it); // lifetime over: nobody asked for its data
+      if (s->subscriptions.empty()) flush_publishes(*s, status::BadNoSubscription, out);
+    }
+    for (auto& d : out)
+      if (auto c = d.conn.lock()) c->post_response(d.request_id, std::move(d.response), d.max_size);
+    if (next_interval > 0)
+      self->schedule_publish(std::move(session), subscription_id, next_interval);
   });
 }
 

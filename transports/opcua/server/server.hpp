@@ -9,7 +9,10 @@
 ///  * GetEndpoints/FindServers echo the dialled URL; CreateSession/ActivateSession (anonymous,
 ///    user name with a plain password checked by the provider)/CloseSession, session timeout.
 ///  * Read, Write, Browse, BrowseNext, TranslateBrowsePathsToNodeIds, RegisterNodes,
-///    UnregisterNodes; any other service gets ServiceFault BadServiceUnsupported.
+///    UnregisterNodes; subscriptions (Create/Modify/Delete, SetPublishingMode, monitored items
+///    sampled from the address space once per publishing cycle, SetMonitoringMode, parked
+///    Publishes answered in order, keep-alives, acknowledgements, Republish). Any other service
+///    (Call, TransferSubscriptions, ...) gets ServiceFault BadServiceUnsupported.
 /// Fatal protocol errors send ERR and close that connection only.
 ///
 /// Threading: each connection runs on its own strand of the io_context; the session table is
@@ -49,6 +52,9 @@ struct server_options {
   size_t max_sessions = 100;
   size_t max_continuation_points = 10; ///< per session (Browse)
   uint32_t max_nodes_per_call = 1000;  ///< Read/Write/Browse/Translate operations per request
+  double min_publishing_interval_ms = 50;
+  size_t max_subscriptions_per_session = 100;
+  size_t max_publish_requests = 20; ///< parked per session; more: BadTooManyPublishRequests
   decode_limits limits;
 };
 
@@ -83,6 +89,9 @@ private:
   std::shared_ptr<address_space> find_space(const std::string& path) const;
   uint32_t next_channel_id() { return next_channel_id_.fetch_add(1) + 1; }
   void forget(server_connection* c);
+  /// Runs one publishing cycle of a subscription after `interval_ms`, then re-arms itself.
+  void schedule_publish(std::weak_ptr<server_session> session, uint32_t subscription_id,
+                        double interval_ms);
 
   boost::asio::io_context& io_;
   server_options opts_;
@@ -97,6 +106,8 @@ private:
   std::map<server_connection*, std::weak_ptr<server_connection>> connections_;
   std::map<std::vector<uint8_t>, std::shared_ptr<server_session>> sessions_; ///< by token bytes
   uint32_t next_session_number_ = 1000;
+  uint32_t next_subscription_id_ = 1;
+  uint32_t next_item_id_ = 1;
 };
 
 } // namespace tandem::opcua

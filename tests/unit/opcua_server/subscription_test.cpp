@@ -1,0 +1,205 @@
+// The server face's subscriptions, driven with raw bytes: data changes sampled from the address
+// space, parked Publishes answered in order, keep-alives, acknowledgements, Republish, monitoring
+// and publishing modes, DeleteSubscriptions answering parked Publishes first.
+
+#include "server_fixture.hpp"
+
+using namespace tandem::opcua;
+using namespace tandem::opcua::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+class subscriptions : public server_fixture {
+protected:
+  /// A subscription (50 ms, keep-alive every `keep_alive` cycles) with one item on Sim.Counter.
+  void subscribe(uint32_t keep_alive = 3) {
+    c = ready_client();
+    CreateSubscriptionRequest cs;
+    cs.requested_publishing_interval = 50;
+    cs.requested_max_keep_alive_count = keep_alive;
+    cs.requested_lifetime_count = 100;
+    auto r = c->call(cs);
+    ASSERT_TRUE(r.ok());
+    auto* csr = std::get_if<CreateSubscriptionResponse>(&*r);
+    ASSERT_NE(csr, nullptr);
+    sub_id = csr->subscription_id;
+    EXPECT_DOUBLE_EQ(csr->revised_publishing_interval, 50);
+    EXPECT_EQ(csr->revised_max_keep_alive_count, keep_alive);
+    EXPECT_GE(csr->revised_lifetime_count, 3 * keep_alive);
+
+    CreateMonitoredItemsRequest ci;
+    ci.subscription_id = sub_id;
+    MonitoredItemCreateRequest item;
+    item.item_to_monitor.node_id = NodeId(1, String("Sim.Counter"));
+    item.requested_parameters.client_handle = 7;
+    item.requested_parameters.sampling_interval = 50;
+    ci.items_to_create.push_back(item);
+    MonitoredItemCreateRequest missing = item;
+    missing.item_to_monitor.node_id = NodeId(1, String("Nope"));
+    ci.items_to_create.push_back(missing);
+    auto cr = c->call(ci);
+    ASSERT_TRUE(cr.ok());
+    auto* cmr = std::get_if<CreateMonitoredItemsResponse>(&*cr);
+    ASSERT_NE(cmr, nullptr);
+    ASSERT_EQ(cmr->results.size(), 2u);
+    EXPECT_TRUE(cmr->results[0].status_code.is_good());
+    EXPECT_EQ(cmr->results[1].status_code.code(), status::BadNodeIdUnknown.code());
+    item_id = cmr->results[0].monitored_item_id;
+  }
+
+  PublishResponse publish(std::vector<uint32_t> acks = {}) {
+    PublishRequest p;
+    for (uint32_t seq : acks)
+      p.subscription_acknowledgements.push_back({sub_id, seq});
+    auto r = c->call(p);
+    EXPECT_TRUE(r.ok());
+    if (!r.ok()) return {};
+    auto* pr = std::get_if<PublishResponse>(&*r);
+    EXPECT_NE(pr, nullptr) << to_string(response_header(*r).service_result);
+    return pr ? *pr : PublishResponse{};
+  }
+
+  static std::vector<int32_t> values_of(const PublishResponse& p) {
+    std::vector<int32_t> out;
+    for (const auto& eo : p.notification_message.notification_data) {
+      auto n = decode_notification(eo);
+      if (!n) continue;
+      if (auto* dcn = std::get_if<DataChangeNotification>(&*n))
+        for (const auto& m : dcn->monitored_items) {
+          EXPECT_EQ(m.client_handle, 7u);
+          out.push_back(*m.value.value->get_if<int32_t>());
+        }
+    }
+    return out;
+  }
+
+  std::unique_ptr<raw_client> c;
+  uint32_t sub_id = 0;
+  uint32_t item_id = 0;
+};
+
+TEST_F(subscriptions, data_changes_are_published_and_acknowledged) {
+  subscribe();
+  auto first = publish();
+  EXPECT_EQ(first.subscription_id, sub_id);
+  EXPECT_EQ(values_of(first), std::vector<int32_t>{42});
+  EXPECT_EQ(first.notification_message.sequence_number, 1u);
+
+  space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(int32_t{43})));
+  auto second = publish({1});
+  EXPECT_EQ(values_of(second), std::vector<int32_t>{43});
+  EXPECT_EQ(second.notification_message.sequence_number, 2u);
+  ASSERT_EQ(second.results.size(), 1u);
+  EXPECT_TRUE(second.results[0].is_good());
+  EXPECT_EQ(second.available_sequence_numbers, Array<uint32_t>{2u});
+
+  // Republish: the unacknowledged message is there, the acknowledged one is not.
+  RepublishRequest rp;
+  rp.subscription_id = sub_id;
+  rp.retransmit_sequence_number = 2;
+  auto again = c->call(rp);
+  ASSERT_TRUE(again.ok());
+  auto* rr = std::get_if<RepublishResponse>(&*again);
+  ASSERT_NE(rr, nullptr);
+  EXPECT_EQ(rr->notification_message.sequence_number, 2u);
+  rp.retransmit_sequence_number = 1;
+  EXPECT_EQ(fault_status(c->call(rp)).code(), status::BadMessageNotAvailable.code());
+
+  // An unknown acknowledgement is reported per ack; no change: a keep-alive with the next number.
+  auto keep_alive = publish({2, 99});
+  ASSERT_EQ(keep_alive.results.size(), 2u);
+  EXPECT_TRUE(keep_alive.results[0].is_good());
+  EXPECT_EQ(keep_alive.results[1].code(), status::BadSequenceNumberUnknown.code());
+  EXPECT_TRUE(keep_alive.notification_message.notification_data.empty());
+  EXPECT_EQ(keep_alive.notification_message.sequence_number, 3u);
+}
+
+TEST_F(subscriptions, parked_publishes_are_answered_in_order) {
+  subscribe();
+  PublishRequest p;
+  c->send_request(p);
+  c->send_request(p);
+  c->send_request(p);
+  std::vector<uint32_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto m = c->read_message();
+    ASSERT_TRUE(m.ok());
+    ids.push_back(m->request_id);
+    space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(int32_t{100 + i})));
+  }
+  EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+  EXPECT_EQ(ids.back() - ids.front(), 2u);
+}
+
+TEST_F(subscriptions, monitoring_and_publishing_modes_stop_and_resume_data) {
+  subscribe(2);
+  EXPECT_EQ(values_of(publish()), std::vector<int32_t>{42});
+
+  SetMonitoringModeRequest off;
+  off.subscription_id = sub_id;
+  off.monitoring_mode = MonitoringMode::Disabled;
+  off.monitored_item_ids = {item_id, 999};
+  auto r = c->call(off);
+  ASSERT_TRUE(r.ok());
+  auto* smr = std::get_if<SetMonitoringModeResponse>(&*r);
+  ASSERT_NE(smr, nullptr);
+  EXPECT_TRUE(smr->results.at(0).is_good());
+  EXPECT_EQ(smr->results.at(1).code(), status::BadMonitoredItemIdInvalid.code());
+  space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(int32_t{50})));
+  EXPECT_TRUE(values_of(publish()).empty()); // keep-alive
+
+  SetMonitoringModeRequest on = off;
+  on.monitoring_mode = MonitoringMode::Reporting;
+  on.monitored_item_ids = {item_id};
+  ASSERT_TRUE(c->call(on).ok());
+  EXPECT_EQ(values_of(publish()), std::vector<int32_t>{50});
+
+  SetPublishingModeRequest pause;
+  pause.publishing_enabled = false;
+  pause.subscription_ids = {sub_id};
+  ASSERT_TRUE(c->call(pause).ok());
+  space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(int32_t{51})));
+  EXPECT_TRUE(values_of(publish()).empty());
+  pause.publishing_enabled = true;
+  ASSERT_TRUE(c->call(pause).ok());
+  EXPECT_EQ(values_of(publish()), std::vector<int32_t>{51});
+}
+
+TEST_F(subscriptions, delete_subscriptions_answers_parked_publishes_first) {
+  subscribe(1000);
+  EXPECT_EQ(values_of(publish()), std::vector<int32_t>{42});
+  PublishRequest p;
+  c->send_request(p); // parked: nothing changes and the keep-alive is far away
+  std::this_thread::sleep_for(100ms);
+  DeleteSubscriptionsRequest del;
+  del.subscription_ids = {sub_id, 12345};
+  c->send_request(del);
+  auto first = c->read_message();
+  ASSERT_TRUE(first.ok());
+  auto parked = decode_response(byte_span(first->body));
+  ASSERT_TRUE(parked.ok());
+  EXPECT_EQ(response_header(*parked).service_result.code(), status::BadNoSubscription.code());
+  auto second = c->read_message();
+  ASSERT_TRUE(second.ok());
+  auto dr = decode_response(byte_span(second->body));
+  ASSERT_TRUE(dr.ok());
+  auto* dsr = std::get_if<DeleteSubscriptionsResponse>(&*dr);
+  ASSERT_NE(dsr, nullptr);
+  EXPECT_TRUE(dsr->results.at(0).is_good());
+  EXPECT_EQ(dsr->results.at(1).code(), status::BadSubscriptionIdInvalid.code());
+  EXPECT_EQ(fault_status(c->call(p)).code(), status::BadNoSubscription.code());
+}
+
+TEST_F(subscriptions, unknown_subscription_ids_are_refused) {
+  auto cl = ready_client();
+  CreateMonitoredItemsRequest ci;
+  ci.subscription_id = 4242;
+  ci.items_to_create.push_back(MonitoredItemCreateRequest{});
+  EXPECT_EQ(fault_status(cl->call(ci)).code(), status::BadSubscriptionIdInvalid.code());
+  RepublishRequest rp;
+  rp.subscription_id = 4242;
+  EXPECT_EQ(fault_status(cl->call(rp)).code(), status::BadSubscriptionIdInvalid.code());
+}
+
+} // namespace
