@@ -2,8 +2,11 @@
 // options: endpointMustExist, GetEndpoints before CreateSession): read, write, browse, user-name
 // login. The server runs in this process on a free 127.0.0.1 port.
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -150,6 +153,33 @@ TEST_F(node_client_it, node_opcua_logs_in_with_a_user_name) {
   EXPECT_EQ(bad.code, 1);
   ASSERT_FALSE(bad.lines.empty());
   EXPECT_TRUE(bad.lines.back().contains("error"));
+}
+
+TEST_F(node_client_it, node_opcua_subscribes_and_receives_data_changes) {
+  std::atomic<bool> done{false};
+  std::thread ticker([&] {
+    for (int32_t n = 0; !done; ++n) {
+      space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(n)));
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+  auto s = client({"subscribe", url(), "ns=1;s=Sim.Counter", "ns=1;s=Nope", "--publish-ms", "100",
+                   "--seconds", "2"});
+  done = true;
+  ticker.join();
+  ASSERT_EQ(s.code, 0) << s.err.substr(0, 2000);
+  nlohmann::json subscribed, summary;
+  for (auto& l : s.lines) {
+    if (l.value("event", "") == "subscribed") subscribed = l;
+    if (l.value("event", "") == "summary") summary = l;
+  }
+  ASSERT_FALSE(subscribed.is_null()) << s.lines.size();
+  EXPECT_EQ(subscribed["items"], 2);
+  EXPECT_EQ(subscribed["failed"], 1);
+  EXPECT_EQ(subscribed["first_failure"]["status"], "BadNodeIdUnknown");
+  ASSERT_FALSE(summary.is_null());
+  EXPECT_EQ(summary["items_seen"], 1);
+  EXPECT_GE(summary["notifications"].get<int>(), 10) << summary.dump();
 }
 
 } // namespace
