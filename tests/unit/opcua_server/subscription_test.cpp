@@ -191,6 +191,19 @@ TEST_F(subscriptions, delete_subscriptions_answers_parked_publishes_first) {
   EXPECT_EQ(fault_status(c->call(p)).code(), status::BadNoSubscription.code());
 }
 
+TEST_F(subscriptions, a_timed_out_session_takes_its_subscriptions_with_it) {
+  c = std::make_unique<raw_client>(port);
+  ASSERT_TRUE(c->hello(url()));
+  ASSERT_TRUE(c->open().ok());
+  c->session(150);
+  CreateSubscriptionRequest cs;
+  cs.requested_publishing_interval = 50;
+  ASSERT_TRUE(fault_status(c->call(cs)).is_good());
+  EXPECT_EQ(server->session_count(), 1u);
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(server->session_count(), 0u);
+}
+
 TEST_F(subscriptions, unknown_subscription_ids_are_refused) {
   auto cl = ready_client();
   CreateMonitoredItemsRequest ci;

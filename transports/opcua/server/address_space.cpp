@@ -370,7 +370,10 @@ result<std::vector<ReferenceDescription>> memory_address_space::browse(const Nod
     } else {
       // Targets outside this space (type definitions): known by id only.
       d.node_class =
-          r.type.is(node_ids::HasTypeDefinition) ? NodeClass::ObjectType : NodeClass::Unspecified;
+          !r.type.is(node_ids::HasTypeDefinition) ? NodeClass::Unspecified
+          : (r.target.is(node_ids::BaseDataVariableType) || r.target.is(node_ids::PropertyType))
+              ? NodeClass::VariableType
+              : NodeClass::ObjectType;
     }
     out.push_back(std::move(d));
   }

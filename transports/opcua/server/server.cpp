@@ -290,6 +290,10 @@ void answer_publish(server_session& s, server_session::subscription& sub,
 bool publish_cycle(server_session& s, server_session::subscription& sub,
                    std::vector<delivery>& out) {
   sample(s, sub);
+  // Publishes parked on a connection that has gone cannot be answered any more.
+  s.publishes.erase(std::remove_if(s.publishes.begin(), s.publishes.end(),
+                                   [](const auto& p) { return p.conn.expired(); }),
+                    s.publishes.end());
   if (s.publishes.empty()) {
     ++sub.keep_alive_counter;
     return ++sub.lifetime_counter < sub.lifetime_count;
@@ -1418,12 +1422,21 @@ void server_endpoint::schedule_publish(std::weak_ptr<server_session> session,
       std::lock_guard<std::mutex> lock(self->mutex_);
       auto it = s->subscriptions.find(subscription_id);
       if (it == s->subscriptions.end()) return;
-      expire_publishes(*s, out, steady::now());
-      if (publish_cycle(*s, it->second, out))
-        next_interval = it->second.interval_ms;
-      else
-        s->subscriptions.erase(it); // lifetime over: nobody asked for its data
-      if (s->subscriptions.empty()) flush_publishes(*s, status::BadNoSubscription, out);
+      auto now = steady::now();
+      if (s->expired(now)) {
+        // The session timed out: it goes, and its subscriptions with it.
+        auto found = self->sessions_.find(s->token.opaque()->bytes());
+        if (found != self->sessions_.end() && found->second == s) self->sessions_.erase(found);
+        flush_publishes(*s, status::BadSessionIdInvalid, out);
+        s->subscriptions.clear();
+      } else {
+        expire_publishes(*s, out, now);
+        if (publish_cycle(*s, it->second, out))
+          next_interval = it->second.interval_ms;
+        else
+          s->subscriptions.erase(it); // lifetime over: nobody asked for its data
+        if (s->subscriptions.empty()) flush_publishes(*s, status::BadNoSubscription, out);
+      }
     }
     for (auto& d : out)
       if (auto c = d.conn.lock()) c->post_response(d.request_id, std::move(d.response), d.max_size);
