@@ -57,6 +57,17 @@ TEST_F(channel, a_secure_message_before_hello_is_fatal) {
   EXPECT_TRUE(c.closed_by_peer());
 }
 
+TEST_F(channel, a_peer_that_never_opens_a_channel_is_dropped) {
+  raw_client silent(port);
+  raw_client hello_only(port);
+  ASSERT_TRUE(hello_only.hello(url()));
+  auto opened = ready_client();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1800));
+  EXPECT_TRUE(silent.closed_by_peer());
+  EXPECT_TRUE(hello_only.closed_by_peer());
+  EXPECT_TRUE(fault_status(opened->call(read_of({NodeId(2267)}))).is_good());
+}
+
 TEST_F(channel, oversized_chunk_gets_err_message_too_large) {
   raw_client c(port);
   ASSERT_TRUE(c.hello(url()));

@@ -206,6 +206,7 @@ protected:
                         Variant(String("hello")), true);
     server_options o;
     o.min_session_timeout_ms = 100;
+    o.hello_timeout_ms = 1500;
     server = server_endpoint::create(io, o);
     server->add_endpoint("/sim", space);
     auto p = server->start();

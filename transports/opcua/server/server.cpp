@@ -347,6 +347,12 @@ public:
     asio::post(strand_, [self = shared_from_this()] {
       boost::system::error_code ignored;
       self->socket_.set_option(tcp::no_delay(true), ignored);
+      // A peer that does not get as far as an open channel in time is dropped.
+      self->lifetime_timer_.expires_after(std::chrono::milliseconds(self->opts_.hello_timeout_ms));
+      self->lifetime_timer_.async_wait([self](boost::system::error_code ec) {
+        if (ec || self->state_ == state::open) return;
+        self->close();
+      });
       self->read();
     });
   }

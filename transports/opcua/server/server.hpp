@@ -45,6 +45,7 @@ struct server_options {
   uint32_t send_buffer_size = 65536;
   uint32_t max_message_size = 16u << 20; ///< largest request body we accept
   uint32_t max_chunk_count = 0;
+  uint32_t hello_timeout_ms = 10000; ///< from accept to an open secure channel
   uint32_t min_token_lifetime_ms = 10000;
   uint32_t max_token_lifetime_ms = 3600000;
   double min_session_timeout_ms = 1000;
