@@ -444,11 +444,11 @@ void client_channel::fail(const error& e) {
   finish_open(&e);
   for (auto& [id, p] : pending)
     p.handler(e);
-  if (was_open && closed_handler_) {
-    auto h = std::move(closed_handler_);
-    closed_handler_ = nullptr;
-    h(e);
-  }
+  // The handler is dropped in every case: it usually holds the channel's owner, and keeping it
+  // would keep both alive forever after a failed open.
+  auto h = std::move(closed_handler_);
+  closed_handler_ = nullptr;
+  if (was_open && h) h(e);
 }
 
 } // namespace tandem::opcua
