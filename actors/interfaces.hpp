@@ -82,11 +82,28 @@ using opc_server_actor = caf::typed_actor<
     // INTERNAL: an injected stall is over.
     caf::reacts_to<atom::stall_end>>;
 
+/// Whoever hears monitor conditions (the PAIR).
+using condition_listener_actor = caf::typed_actor<caf::reacts_to<condition_report>>;
+
+/// The MONITOR evaluates a pair's monitor conditions (stale, equals, above, below, bad_quality)
+/// on both of its servers and tells the PAIR when one starts or stops failing.
+using monitor_actor = caf::typed_actor<
+    // Values of the pair's servers (the monitored items' handles are the MONITOR's).
+    caf::reacts_to<pair_data>,
+    // A server (re)connected or went away: stale clocks restart or stop.
+    caf::reacts_to<atom::connect, int32_t>, caf::reacts_to<atom::disconnect, int32_t>,
+    // fire_condition INDEX on server (0/1): the condition reports failing until data clears it.
+    caf::replies_to<fault, int32_t>::with<std::string>,
+    // INTERNAL: check staleness of condition INDEX on server S (generation G).
+    caf::reacts_to<atom::stale_check, int32_t, int32_t, uint64_t>>;
+
 /// The PAIR supervises the two OPC-SERVER actors of one redundant server pair and decides which
 /// one is active: failover is its reaction to their state changes and to operator commands.
 using pair_actor = caf::typed_actor<
     // From its OPC-SERVERs (a PAIR is their server_listener_actor).
     caf::reacts_to<server_state_change>, caf::reacts_to<server_data>,
+    // From its MONITOR.
+    caf::reacts_to<condition_report>,
     // Answers the pair's status (the console's `pairs`).
     caf::replies_to<atom::status>::with<pair_status>,
     // Operator switch to "primary", "secondary" or "" (the other one).

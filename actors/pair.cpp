@@ -4,6 +4,7 @@
 
 #include "caf/typed_event_based_actor.hpp"
 
+#include "actors/monitor.hpp"
 #include "actors/opc_server.hpp"
 #include "actors/supervision.hpp"
 
@@ -28,7 +29,18 @@ const char* cause_of(server_conn_state s) {
   }
 }
 
+bool connected_like(server_conn_state s) {
+  return s == server_conn_state::connected || s == server_conn_state::status_timeout ||
+         s == server_conn_state::unhealthy;
+}
+
 } // namespace
+
+bool pair_state::condition_failing(int i) const {
+  for (bool b : conditions[i])
+    if (b) return true;
+  return false;
+}
 
 void pair_state::activate(int to, const std::string& cause) {
   if (to == active) return;
@@ -84,7 +96,11 @@ void pair_state::evaluate(const std::string& cause) {
   } else if (healthy(active < 0 ? 0 : 1 - active) || (active < 0 && healthy(1))) {
     int other = active < 0 ? (healthy(0) ? 0 : 1) : 1 - active;
     want = other;
-    if (why.empty()) why = active < 0 ? "first_connection" : cause_of(states[active]);
+    if (why.empty())
+      why = active < 0 ? "first_connection"
+            : states[active] == server_conn_state::connected && condition_failing(active)
+                ? "condition"
+                : cause_of(states[active]);
   }
   if (want != active) activate(want, why);
   // Cold mode with nobody healthy: make sure someone is being tried.
@@ -119,8 +135,12 @@ pair_status pair_state::status() const {
   s.mode = config::to_string(cfg.pair.mode);
   s.active = which(active);
   s.service_level = service_level();
-  s.primary = server_status{cfg.pair.primary, to_string(states[0])};
-  s.secondary = server_status{cfg.pair.secondary, to_string(states[1])};
+  auto word = [&](int i) {
+    return states[i] == server_conn_state::connected && condition_failing(i) ? "unhealthy"
+                                                                             : to_string(states[i]);
+  };
+  s.primary = server_status{cfg.pair.primary, word(0)};
+  s.secondary = server_status{cfg.pair.secondary, word(1)};
   s.has_last_failover = has_last_failover;
   s.last_failover = last_failover;
   return s;
@@ -149,6 +169,19 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
     sc.parent = self->address(); // the servers end with the pair
     st.servers[i] = self->spawn(opc_server, std::move(sc));
   }
+  if (!p.monitors.empty()) {
+    monitor_config mc;
+    mc.alias = p.alias;
+    mc.conditions = p.monitors;
+    mc.owner = caf::actor_cast<condition_listener_actor>(self);
+    mc.parent = self->address();
+    st.monitor = self->spawn(monitor, std::move(mc));
+    for (int i = 0; i < 2; ++i) {
+      st.conditions[i].assign(p.monitors.size(), false);
+      // Conditions are evaluated on both servers, whatever the mode.
+      self->send(st.servers[i], atom::monitor_v, monitor_items(p.monitors));
+    }
+  }
   st.apply_mode();
   return {
       [self](server_state_change& c) {
@@ -157,13 +190,27 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
                 : c.server == st.cfg.pair.alias + "/secondary" ? 1
                                                                : -1;
         if (i < 0) return;
+        bool was = connected_like(st.states[i]);
         st.states[i] = c.state;
         st.details[i] = c.detail;
+        if (st.monitor && was != connected_like(c.state)) {
+          if (was)
+            self->send(st.monitor, atom::disconnect_v, int32_t{i});
+          else
+            self->send(st.monitor, atom::connect_v, int32_t{i});
+        }
         if (c.state == server_conn_state::connected) st.alternate_delay = caf::timespan{0};
         st.evaluate();
       },
       [self](server_data& d) {
         auto& st = self->state;
+        if (st.monitor) {
+          int32_t i = d.server == st.cfg.pair.alias + "/primary" ? 0 : 1;
+          pair_data pd{i, {}};
+          for (auto& u : d.updates)
+            if (u.handle >= monitor_handle_base) pd.updates.push_back(u);
+          if (!pd.updates.empty()) self->send(st.monitor, std::move(pd));
+        }
         if (st.active >= 0 && d.server == st.cfg.pair.alias + "/" + pair_state::which(st.active))
           st.values_forwarded += d.updates.size();
       },
@@ -188,8 +235,26 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
         if (target != st.active) st.activate(target, "operator");
         return switch_result{true, pair_state::which(st.active), ""};
       },
+      [self](condition_report& r) {
+        auto& st = self->state;
+        int i = r.server == 1 ? 1 : 0;
+        if (r.index < 0 || static_cast<size_t>(r.index) >= st.conditions[i].size()) return;
+        st.conditions[i][r.index] = r.failing;
+        if (r.failing) st.condition_text[i] = r.text;
+        if (st.cfg.diagnostics)
+          self->send(st.cfg.diagnostics,
+                     event_report{r.failing ? severity::warning : severity::info,
+                                  "pair/" + st.cfg.pair.alias,
+                                  r.failing ? "condition_failing" : "condition_cleared", r.text});
+        st.evaluate();
+      },
       [self](fault& f) -> caf::result<std::string> {
         auto& st = self->state;
+        if (f.kind == fault_kind::fire_condition) {
+          if (!st.monitor)
+            return std::string("pair " + st.cfg.pair.alias + " has no monitor conditions");
+          return self->delegate(st.monitor, std::move(f), int32_t{st.active == 1 ? 1 : 0});
+        }
         int i = f.server == "primary" ? 0 : f.server == "secondary" ? 1 : -1;
         if (i < 0) return std::string("expected 'primary' or 'secondary'");
         return self->delegate(st.servers[i], std::move(f));

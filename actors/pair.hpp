@@ -44,8 +44,11 @@ struct pair_state {
   std::array<opc_server_actor, 2> servers;
   std::array<server_conn_state, 2> states{server_conn_state::idle, server_conn_state::idle};
   std::array<std::string, 2> details;
-  int active = -1; ///< -1 none, 0 primary, 1 secondary
-  int pinned = -1; ///< the operator's choice, while it lasts
+  monitor_actor monitor;                       ///< null without conditions
+  std::array<std::vector<bool>, 2> conditions; ///< failing monitor conditions per server
+  std::array<std::string, 2> condition_text;   ///< the last failing one, for people
+  int active = -1;                             ///< -1 none, 0 primary, 1 secondary
+  int pinned = -1;                             ///< the operator's choice, while it lasts
   int cold_target = 0;
   caf::timespan alternate_delay{0};
   uint64_t alternate_gen = 0;
@@ -57,7 +60,10 @@ struct pair_state {
   uint64_t values_forwarded = 0;
 
   static const char* which(int i) { return i == 0 ? "primary" : i == 1 ? "secondary" : "none"; }
-  bool healthy(int i) const { return i >= 0 && states[i] == server_conn_state::connected; }
+  bool condition_failing(int i) const;
+  bool healthy(int i) const {
+    return i >= 0 && states[i] == server_conn_state::connected && !condition_failing(i);
+  }
   /// Re-decides the active server; `cause` names an operator or settle decision.
   void evaluate(const std::string& cause = "");
   void activate(int to, const std::string& cause);

@@ -167,15 +167,12 @@ std::string route_fault(sup_ptr self, fault& f, bool& handled_here) {
     return {};
   case fault_kind::drop_server:
   case fault_kind::stall_server:
+  case fault_kind::fire_condition:
     if (!has_pair(f.target))
       return "no pair '" + f.target + "' on this node (pairs: " + pair_list() + ")";
     if (!st.pairs.count(f.target) || !st.pairs.at(f.target))
       return "pair '" + f.target + "' is not running";
     return {};
-  case fault_kind::fire_condition:
-    if (!has_pair(f.target))
-      return "no pair '" + f.target + "' on this node (pairs: " + pair_list() + ")";
-    return "pair monitor conditions are not part of this version of Tandem";
   case fault_kind::drop_link:
   case fault_kind::delay_link:
     if (st.cfg.redundancy.node_role == config::role::independent)
@@ -251,7 +248,8 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
         }
         if (f.kind == fault_kind::stall_actor && f.target == "console")
           return self->delegate(self->state.console, std::move(f));
-        if (f.kind == fault_kind::drop_server || f.kind == fault_kind::stall_server)
+        if (f.kind == fault_kind::drop_server || f.kind == fault_kind::stall_server ||
+            f.kind == fault_kind::fire_condition)
           return self->delegate(self->state.pairs.at(f.target), std::move(f));
         return self->delegate(self->state.diag, std::move(f));
       },

@@ -46,6 +46,7 @@ CAF_ADD_ATOM(tandem, tandem::atom, mode, "mode")
 CAF_ADD_ATOM(tandem, tandem::atom, switch_to, "switch_to")
 CAF_ADD_ATOM(tandem, tandem::atom, settle, "settle")
 CAF_ADD_ATOM(tandem, tandem::atom, alternate, "alternate")
+CAF_ADD_ATOM(tandem, tandem::atom, stale_check, "stale_chk")
 
 // -- diagnostics ---------------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::event_report))
@@ -67,6 +68,8 @@ CAF_ADD_TYPE_ID(tandem, (tandem::data_batch))
 CAF_ADD_TYPE_ID(tandem, (tandem::server_state_change))
 CAF_ADD_TYPE_ID(tandem, (tandem::server_data))
 CAF_ADD_TYPE_ID(tandem, (tandem::server_snapshot))
+CAF_ADD_TYPE_ID(tandem, (tandem::pair_data))
+CAF_ADD_TYPE_ID(tandem, (tandem::condition_report))
 
 // -- status (local only) -------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::node_status))

@@ -107,6 +107,20 @@ struct server_data {
   std::vector<item_update> updates;
 };
 
+/// Data of one of a pair's servers (0 primary, 1 secondary), from the PAIR to its MONITOR.
+struct pair_data {
+  int32_t server = 0;
+  std::vector<item_update> updates;
+};
+
+/// A monitor condition of a pair changed on one server (MONITOR to PAIR).
+struct condition_report {
+  int32_t server = 0;
+  int32_t index = 0; ///< the condition's position in the config
+  bool failing = false;
+  std::string text; ///< what is wrong, for people
+};
+
 /// A snapshot for status screens.
 struct server_snapshot {
   std::string server;
@@ -150,6 +164,13 @@ typename Inspector::result_type inspect(Inspector& f, server_state_change& x) {
 }
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, server_data& x) {
   return f(caf::meta::type_name("server_data"), x.server, x.updates);
+}
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, pair_data& x) {
+  return f(caf::meta::type_name("pair_data"), x.server, x.updates);
+}
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, condition_report& x) {
+  return f(caf::meta::type_name("condition_report"), x.server, x.index, x.failing, x.text);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, server_snapshot& x) {

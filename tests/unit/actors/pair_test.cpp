@@ -6,8 +6,10 @@
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "actors/monitor.hpp"
 #include "actors/pair.hpp"
 #include "tests/support/actor_fixture.hpp"
+#include "transports/opcua/binary.hpp"
 
 using namespace tandem;
 using namespace std::chrono_literals;
@@ -39,7 +41,8 @@ private:
 
 class pair_test : public test::actor_fixture {
 protected:
-  void start(config::pair_mode mode, bool return_to_primary = true) {
+  void start(config::pair_mode mode, bool return_to_primary = true,
+             std::vector<config::monitor_entry> monitors = {}) {
     pair_actor_config c;
     c.pair.alias = "line1";
     c.pair.primary = "opc.tcp://a:4840";
@@ -49,6 +52,7 @@ protected:
     c.pair.return_settle_ms = 5000;
     c.pair.status_interval_ms = 1000;
     c.pair.status_timeout_ms = 500;
+    c.pair.monitors = std::move(monitors);
     c.wall_now = [this] { return wall_now(); };
     c.make_link = [this](int i, std::shared_ptr<opcua::link_events>) {
       return std::make_unique<logging_link>(logs[i]);
@@ -75,10 +79,29 @@ protected:
     self->send(st().servers[i], link_down{logs[i].generation, 0x80AE0000, "connection closed"});
     run();
   }
+  /// A value of monitor condition `index` as server `i` reports it.
+  void value(int i, int index, double v, uint32_t status_code = 0) {
+    opcua::DataValue dv{opcua::Variant(v)};
+    if (status_code) dv.status = opcua::StatusCode(status_code);
+    auto bytes = opcua::encode_to_vector(dv);
+    ASSERT_TRUE(bytes);
+    server_data d{
+        std::string("line1/") + (i == 0 ? "primary" : "secondary"),
+        {item_update{monitor_handle_base + static_cast<uint32_t>(index), 0, status_code, *bytes}}};
+    self->send(p, d);
+    run();
+  }
   pair_status status() {
     auto s = ask<pair_status>(p, atom::status_v);
     EXPECT_TRUE(s);
     return s ? *s : pair_status{};
+  }
+  void answer_polls() {
+    for (int i = 0; i < 2; ++i)
+      if (!logs[i].polls.empty())
+        self->send(st().servers[i],
+                   status_reply{logs[i].generation, logs[i].polls.back(), true, 0, 0, 255, ""});
+    run();
   }
   switch_result switch_to(const std::string& to) {
     auto r = ask<switch_result>(p, atom::switch_to_v, to);
@@ -200,6 +223,68 @@ TEST_F(pair_test, cold_keeps_the_standby_disconnected_and_connects_it_on_failove
   auto s = status();
   EXPECT_EQ(s.active, "secondary");
   EXPECT_EQ(s.primary.state, "idle");
+}
+
+std::vector<config::monitor_entry> conditions() {
+  config::monitor_entry stale{"ns=2;s=HB", config::monitor_condition::stale, 1000, std::nullopt};
+  config::monitor_entry hot{"ns=2;s=Temp", config::monitor_condition::above, 5000, 50.0};
+  config::monitor_entry quality{"ns=2;s=Q", config::monitor_condition::bad_quality, 5000,
+                                std::nullopt};
+  return {stale, hot, quality};
+}
+
+TEST_F(pair_test,
+       a_failing_condition_fails_over_and_a_server_with_failing_conditions_is_not_chosen) {
+  start(config::pair_mode::hot, false, conditions());
+  up(0);
+  up(1);
+  value(0, 0, 1);
+  value(1, 0, 1);
+  value(0, 1, 20);
+  value(1, 1, 20);
+  EXPECT_EQ(status().active, "primary");
+  value(0, 1, 60); // primary's temperature above 50
+  auto s = status();
+  EXPECT_EQ(s.active, "secondary");
+  EXPECT_EQ(s.last_failover.cause, "condition");
+  EXPECT_EQ(s.primary.state, "unhealthy");
+  // The secondary fails too: nowhere better to go, no bouncing back.
+  value(1, 1, 70);
+  EXPECT_EQ(status().active, "secondary");
+  EXPECT_EQ(status().service_level, 1);
+  // The primary recovers: it is chosen.
+  value(0, 1, 10);
+  EXPECT_EQ(status().active, "primary");
+  EXPECT_EQ(status().last_failover.cause, "condition");
+}
+
+TEST_F(pair_test, a_stale_heartbeat_and_bad_quality_are_failover_causes) {
+  start(config::pair_mode::warm, false, conditions());
+  up(0);
+  up(1);
+  advance(900ms);
+  value(1, 0, 1); // the secondary's heartbeat keeps changing
+  answer_polls();
+  advance(100ms); // the primary's heartbeat: 1000 ms without a change
+  auto s = status();
+  EXPECT_EQ(s.active, "secondary");
+  EXPECT_EQ(s.last_failover.cause, "condition");
+  value(0, 0, 2);              // the primary's heartbeat is back
+  value(1, 2, 0, 0x80000000u); // and the secondary's quality goes bad
+  EXPECT_EQ(status().active, "primary");
+}
+
+TEST_F(pair_test, fire_condition_fault_marks_the_active_server_failing) {
+  start(config::pair_mode::hot, false, conditions());
+  up(0);
+  up(1);
+  auto r = ask<std::string>(p, fault{fault_kind::fire_condition, "line1", "", 0, 1});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, "");
+  EXPECT_EQ(status().active, "secondary");
+  auto bad = ask<std::string>(p, fault{fault_kind::fire_condition, "line1", "", 0, 9});
+  ASSERT_TRUE(bad);
+  EXPECT_NE(bad->find("no index 9"), std::string::npos) << *bad;
 }
 
 } // namespace
