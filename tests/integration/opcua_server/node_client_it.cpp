@@ -60,6 +60,29 @@ protected:
       GTEST_SKIP() << "node-opcua is not installed in " << test::interop_dir();
   }
 
+  /// Stops the server and starts a fresh one (no sessions) on the same port, as a failover to
+  /// another node would look to the client.
+  bool restart_server() {
+    server->stop();
+    test::wait_for([&] { return server->connection_count() == 0; }, 3s);
+    server_options o;
+    o.application_uri = "urn:tandem:it";
+    o.port = port_;
+    auto fresh = server_endpoint::create(io_, o);
+    fresh->add_endpoint("/sim", space);
+    std::string why;
+    bool started = test::wait_for(
+        [&] {
+          auto r = fresh->start();
+          if (!r) why = r.error().reason;
+          return r.ok();
+        },
+        3s);
+    EXPECT_TRUE(started) << why;
+    server = fresh;
+    return started;
+  }
+
   std::string url() const { return "opc.tcp://127.0.0.1:" + std::to_string(port_) + "/sim"; }
 
   /// Runs client.js; returns its exit code and the JSON lines it printed.
@@ -180,6 +203,37 @@ TEST_F(node_client_it, node_opcua_subscribes_and_receives_data_changes) {
   ASSERT_FALSE(summary.is_null());
   EXPECT_EQ(summary["items_seen"], 1);
   EXPECT_GE(summary["notifications"].get<int>(), 10) << summary.dump();
+}
+
+TEST_F(node_client_it, node_opcua_reconnects_to_a_restarted_server_face) {
+  std::atomic<bool> restarted{false}, new_session{false};
+  std::thread restarter([&] {
+    if (!test::wait_for([&] { return server->session_count() == 1; }, 10s)) {
+      ADD_FAILURE() << "no session";
+      return;
+    }
+    std::this_thread::sleep_for(500ms);
+    if (!restart_server()) {
+      ADD_FAILURE() << "restart failed, connections " << server->connection_count();
+      return;
+    }
+    restarted = true;
+    new_session = test::wait_for([&] { return server->session_count() == 1; }, 6s);
+  });
+  auto s = client({"session", url(), "--seconds", "4", "--interval-ms", "100"});
+  restarter.join();
+  ASSERT_EQ(s.code, 0) << s.err.substr(0, 2000);
+  ASSERT_TRUE(restarted);
+  EXPECT_TRUE(new_session) << "node-opcua made a new session on the fresh server";
+  nlohmann::json summary;
+  for (auto& l : s.lines)
+    if (l.value("event", "") == "summary") summary = l;
+  ASSERT_FALSE(summary.is_null());
+  auto& ev = summary["events"];
+  EXPECT_GE(ev.value("connection_lost", 0), 1) << summary.dump();
+  EXPECT_GE(ev.value("connection_reestablished", 0) + ev.value("after_reconnection", 0), 1)
+      << summary.dump();
+  EXPECT_GT(summary["reads"].get<int>(), 10);
 }
 
 } // namespace

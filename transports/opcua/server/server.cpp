@@ -14,6 +14,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <fcntl.h>
+
 namespace tandem::opcua {
 
 namespace asio = boost::asio;
@@ -1381,6 +1383,9 @@ result<uint16_t> server_endpoint::start() {
   if (ec) return error{status::BadTcpEndpointUrlInvalid, "bad listen address " + opts_.host};
   tcp::endpoint ep(addr, opts_.port);
   acceptor_.open(ep.protocol(), ec);
+  // Child processes the host starts must not inherit the listening socket (it would keep the
+  // port bound and queue connections nobody accepts after stop()).
+  if (!ec) ::fcntl(acceptor_.native_handle(), F_SETFD, FD_CLOEXEC);
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
@@ -1402,6 +1407,7 @@ void server_endpoint::accept() {
                                                                      tcp::socket s) mutable {
     if (self->stopped_ || !self->acceptor_.is_open()) return;
     if (!ec) {
+      ::fcntl(s.native_handle(), F_SETFD, FD_CLOEXEC);
       auto c = std::make_shared<server_connection>(self, std::move(strand), std::move(s));
       {
         std::lock_guard<std::mutex> lock(self->mutex_);
