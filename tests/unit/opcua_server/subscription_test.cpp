@@ -204,6 +204,33 @@ TEST_F(subscriptions, a_timed_out_session_takes_its_subscriptions_with_it) {
   EXPECT_EQ(server->session_count(), 0u);
 }
 
+TEST_F(subscriptions, transfer_moves_a_subscription_to_another_session) {
+  subscribe();
+  EXPECT_EQ(values_of(publish()), std::vector<int32_t>{42});
+  auto other = ready_client();
+  TransferSubscriptionsRequest t;
+  t.subscription_ids = {sub_id, 999};
+  t.send_initial_values = true;
+  auto r = other->call(t);
+  ASSERT_TRUE(r.ok());
+  auto* tr = std::get_if<TransferSubscriptionsResponse>(&*r);
+  ASSERT_NE(tr, nullptr);
+  ASSERT_EQ(tr->results.size(), 2u);
+  EXPECT_TRUE(tr->results[0].status_code.is_good());
+  EXPECT_EQ(tr->results[0].available_sequence_numbers, Array<uint32_t>{1u});
+  EXPECT_EQ(tr->results[1].status_code.code(), status::BadSubscriptionIdInvalid.code());
+
+  // The new owner gets the current value again; the old session has nothing left.
+  PublishRequest p;
+  auto pr = other->call(p);
+  ASSERT_TRUE(pr.ok());
+  auto* resp = std::get_if<PublishResponse>(&*pr);
+  ASSERT_NE(resp, nullptr);
+  EXPECT_EQ(resp->subscription_id, sub_id);
+  EXPECT_EQ(values_of(*resp), std::vector<int32_t>{42});
+  EXPECT_EQ(fault_status(c->call(p)).code(), status::BadNoSubscription.code());
+}
+
 TEST_F(subscriptions, unknown_subscription_ids_are_refused) {
   auto cl = ready_client();
   CreateMonitoredItemsRequest ci;

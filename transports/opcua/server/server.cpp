@@ -1323,6 +1323,49 @@ private:
     return resp;
   }
 
+  /// Moves subscriptions of another session of this server (and address space) to the caller's
+  /// session: node-opcua's path after it had to create a new session.
+  Response on(const TransferSubscriptionsRequest& r, uint32_t& max_response) {
+    std::shared_ptr<server_session> s;
+    StatusCode sc = check_call(r.request_header, r.subscription_ids.size(), s, max_response);
+    if (sc.is_bad()) return fault(r.request_header, sc);
+    TransferSubscriptionsResponse resp;
+    resp.response_header = response_for(r.request_header);
+    std::vector<std::pair<uint32_t, double>> moved;
+    std::vector<delivery> out;
+    {
+      std::lock_guard<std::mutex> lock(server_->mutex_);
+      for (uint32_t id : r.subscription_ids) {
+        TransferResult res;
+        res.status_code = status::BadSubscriptionIdInvalid;
+        for (auto& [token, other] : server_->sessions_) {
+          auto it = other->subscriptions.find(id);
+          if (it == other->subscriptions.end() || other->space != s->space) continue;
+          if (other != s) {
+            auto sub = std::move(it->second);
+            other->subscriptions.erase(it);
+            if (other->subscriptions.empty())
+              flush_publishes(*other, status::BadNoSubscription, out);
+            moved.emplace_back(id, sub.interval_ms);
+            it = s->subscriptions.emplace(id, std::move(sub)).first;
+          }
+          if (r.send_initial_values)
+            for (auto& [item_id, item] : it->second.items)
+              item.last.reset();
+          res.status_code = status::Good;
+          res.available_sequence_numbers = available(it->second);
+          break;
+        }
+        resp.results.push_back(std::move(res));
+      }
+    }
+    deliver(out);
+    // The old session's timers stop when they no longer find the subscription there.
+    for (auto& [id, interval] : moved)
+      server_->schedule_publish(s, id, interval);
+    return resp;
+  }
+
   Response on(const RepublishRequest& r, uint32_t& max_response) {
     std::shared_ptr<server_session> s;
     StatusCode sc = check_call(r.request_header, 1, s, max_response);

@@ -11,8 +11,9 @@
 ///  * Read, Write, Browse, BrowseNext, TranslateBrowsePathsToNodeIds, RegisterNodes,
 ///    UnregisterNodes; subscriptions (Create/Modify/Delete, SetPublishingMode, monitored items
 ///    sampled from the address space once per publishing cycle, SetMonitoringMode, parked
-///    Publishes answered in order, keep-alives, acknowledgements, Republish). Any other service
-///    (Call, TransferSubscriptions, ...) gets ServiceFault BadServiceUnsupported.
+///    Publishes answered in order, keep-alives, acknowledgements, Republish,
+///    TransferSubscriptions). Any other service (Call, Cancel, ...) gets ServiceFault
+///    BadServiceUnsupported.
 /// Fatal protocol errors send ERR and close that connection only.
 ///
 /// Threading: each connection runs on its own strand of the io_context; the session table is
