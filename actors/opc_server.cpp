@@ -82,11 +82,14 @@ void opc_server_state::set_state(server_conn_state s, std::string why) {
   state = s;
   detail = std::move(why);
   if (cfg.owner) self->send(cfg.owner, server_state_change{cfg.name, state, detail, service_level});
-  // Connecting attempts are not worth an event each; the outcome is.
-  if (changed && cfg.diagnostics && s != server_conn_state::connecting)
+  // Connecting attempts are not worth an event each, nor is every failed retry: an event marks
+  // a change of the outcome.
+  if (changed && cfg.diagnostics && s != server_conn_state::connecting && s != last_event) {
+    last_event = s;
     self->send(cfg.diagnostics, event_report{severity_of(s), "server/" + cfg.name, event_kind(s),
                                              cfg.name + " (" + cfg.url + "): " + to_string(s) +
                                                  (detail.empty() ? "" : ": " + detail)});
+  }
 }
 
 void opc_server_state::start_connect() {

@@ -48,6 +48,7 @@ struct opc_server_state {
   std::unique_ptr<opcua::server_link> link;
   server_conn_state state = server_conn_state::idle;
   std::string detail;
+  server_conn_state last_event = server_conn_state::idle; ///< state of the last event written
   bool want_connected = false;
   uint64_t generation = 0;
   uint64_t poll = 0; ///< number of the last poll sent

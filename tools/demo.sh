@@ -1,26 +1,44 @@
 #!/usr/bin/env bash
-# The README demo: installs what is needed, builds, and runs a Tandem node on examples/demo.toml,
-# shows its status, then follows its event log until Ctrl-C (or DEMO_SECONDS, when set or when
-# there is no terminal), and stops the node cleanly.
+# The README demo: installs what is needed, builds, starts two OPC UA servers (node-opcua test
+# servers on 127.0.0.1:4841 and :4842, until `tandem sim` exists) and a Tandem node on
+# examples/demo.toml that pairs them; shows the pair, kills the primary with kill -9 and shows the
+# failover; then follows the node's event log until Ctrl-C (or DEMO_SECONDS, when set or when
+# there is no terminal), and stops everything.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-"$root/tools/install-deps.sh" --no-npm
+"$root/tools/install-deps.sh"
 cmake -S . -B build/release -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/release --target tandem -j "$(nproc)"
 tandem="$root/build/release/tools/tandem"
 config="$root/examples/demo.toml"
 
 "$tandem" check "$config"
+logs="$(mktemp -d)"
+start_server() { # PORT -> pid
+  node "$root/tests/interop/server.js" --port "$1" --path /sim --items 10 >"$logs/server-$1.log" 2>&1 &
+  echo $!
+}
+primary_pid=$(start_server 4841)
+secondary_pid=$(start_server 4842)
 "$tandem" node -c "$config" &
 node_pid=$!
-stop_node() {
-  if kill -0 "$node_pid" 2>/dev/null; then
-    kill -TERM "$node_pid"
-    wait "$node_pid" || true
-  fi
+stop_all() {
+  kill -TERM "$node_pid" 2>/dev/null && wait "$node_pid" 2>/dev/null
+  kill -TERM "$primary_pid" "$secondary_pid" 2>/dev/null
+  wait 2>/dev/null
+  rm -rf "$logs"
 }
-trap stop_node EXIT
+trap stop_all EXIT
+pair_json() { "$tandem" console -c "$config" --json -e pairs 2>/dev/null; }
+wait_pair() { # PATTERN SECONDS
+  for _ in $(seq 1 $(( $2 * 10 ))); do
+    pair_json | grep -q "$1" && return 0
+    sleep 0.1
+  done
+  echo "demo: timed out waiting for $1" >&2
+  return 1
+}
 
 # Wait until the node answers on its console.
 for _ in $(seq 1 200); do
@@ -33,8 +51,17 @@ echo
 echo "== tandem console -c examples/demo.toml -e status"
 "$tandem" console -c "$config" -e status
 echo
-echo "== tandem console -c examples/demo.toml -e 'inject stall_actor console 10'   (a harmless fault)"
-"$tandem" console -c "$config" -e "inject stall_actor console 10"
+echo "== waiting for both servers of pair line1 to be connected"
+wait_pair '"active":"primary".*"secondary":{"state":"connected"' 60 || true
+"$tandem" console -c "$config" -e pairs
+echo
+echo "== tandem ua read opc.tcp://127.0.0.1:4842/sim ns=1;s=Sim.Counter   (the secondary, directly)"
+"$tandem" ua read opc.tcp://127.0.0.1:4842/sim "ns=1;s=Sim.Counter" || true
+echo
+echo "== kill -9 the primary server"
+kill -9 "$primary_pid"
+wait_pair '"active":"secondary"' 30 || true
+"$tandem" console -c "$config" -e pairs
 echo
 seconds="${DEMO_SECONDS:-}"
 if [ -z "$seconds" ] && [ ! -t 1 ]; then seconds=3; fi

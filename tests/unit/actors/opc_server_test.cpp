@@ -5,8 +5,10 @@
 
 #include "caf/typed_event_based_actor.hpp"
 
+#include "actors/diagnostics.hpp"
 #include "actors/opc_server.hpp"
 #include "tests/support/actor_fixture.hpp"
+#include "tests/unit/actors/test_util.hpp"
 
 using namespace tandem;
 using namespace std::chrono_literals;
@@ -61,7 +63,7 @@ struct owner_log {
 
 class opc_server_test : public test::actor_fixture {
 protected:
-  opc_server_actor spawn_server(int32_t min_level = 1) {
+  opc_server_actor spawn_server(int32_t min_level = 1, diagnostics_actor diag = {}) {
     owner =
         sys.spawn([this](server_listener_actor::pointer) -> server_listener_actor::behavior_type {
           return {[this](server_state_change& c) { seen.states.push_back(c); },
@@ -76,6 +78,7 @@ protected:
     c.backoff_min = 500ms;
     c.backoff_max = 4s;
     c.owner = owner;
+    c.diagnostics = diag;
     c.make_link = [this](std::shared_ptr<opcua::link_events>) {
       return std::make_unique<fake_link>(log);
     };
@@ -213,6 +216,29 @@ TEST_F(opc_server_test, a_lost_connection_is_retried_with_growing_back_off) {
   auto before = log.calls.size();
   advance(500ms);
   EXPECT_EQ(log.calls.size(), before + 1);
+}
+
+TEST_F(opc_server_test, failed_retries_do_not_repeat_the_lost_event) {
+  test::temp_dir dir;
+  diagnostics_config dc;
+  dc.node_name = "n";
+  dc.store = test::open_store(dir);
+  dc.wall_now = [this] { return wall_now(); };
+  auto diag = sys.spawn(diagnostics, dc);
+  srv = spawn_server(1, diag);
+  bring_up();
+  for (int i = 0; i < 4; ++i) {
+    self->send(srv, link_down{log.last_generation, 0, "refused"});
+    run();
+    advance(10s); // the retry fails again
+  }
+  auto evs = ask<std::vector<diag_event>>(diag, atom::events_v, uint64_t{100});
+  ASSERT_TRUE(evs);
+  std::vector<std::string> kinds;
+  for (auto& e : *evs)
+    kinds.push_back(e.kind);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"server_connected", "server_lost"}));
+  self->send_exit(diag, caf::exit_reason::user_shutdown);
 }
 
 TEST_F(opc_server_test, items_are_created_on_connect_and_again_after_every_reconnect) {
