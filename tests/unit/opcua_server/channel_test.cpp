@@ -9,7 +9,7 @@ using namespace tandem::opcua::test;
 
 namespace {
 
-using channel = server_fixture;
+using server_channel = server_fixture;
 
 ReadRequest read_of(std::vector<NodeId> ids) {
   ReadRequest r;
@@ -21,7 +21,7 @@ ReadRequest read_of(std::vector<NodeId> ids) {
   return r;
 }
 
-TEST_F(channel, hello_is_acknowledged_within_both_sides_limits) {
+TEST_F(server_channel, hello_is_acknowledged_within_both_sides_limits) {
   raw_client c(port);
   auto ack = c.hello(url(), 8192, 16384);
   ASSERT_TRUE(ack);
@@ -30,7 +30,7 @@ TEST_F(channel, hello_is_acknowledged_within_both_sides_limits) {
   EXPECT_EQ(ack->protocol_version, 0u);
 }
 
-TEST_F(channel, unknown_endpoint_path_gets_err_endpoint_url_invalid_and_close) {
+TEST_F(server_channel, unknown_endpoint_path_gets_err_endpoint_url_invalid_and_close) {
   raw_client c(port);
   EXPECT_FALSE(c.hello("opc.tcp://127.0.0.1:" + std::to_string(port) + "/nope"));
   auto err = decode_error(byte_span(c.last_chunk()));
@@ -39,7 +39,7 @@ TEST_F(channel, unknown_endpoint_path_gets_err_endpoint_url_invalid_and_close) {
   EXPECT_TRUE(c.closed_by_peer());
 }
 
-TEST_F(channel, tiny_hello_buffers_get_err_connection_rejected) {
+TEST_F(server_channel, tiny_hello_buffers_get_err_connection_rejected) {
   raw_client c(port);
   EXPECT_FALSE(c.hello(url(), 1024, 1024));
   auto err = decode_error(byte_span(c.last_chunk()));
@@ -48,7 +48,7 @@ TEST_F(channel, tiny_hello_buffers_get_err_connection_rejected) {
   EXPECT_TRUE(c.closed_by_peer());
 }
 
-TEST_F(channel, a_secure_message_before_hello_is_fatal) {
+TEST_F(server_channel, a_secure_message_before_hello_is_fatal) {
   raw_client c(port);
   c.send({'M', 'S', 'G', 'F', 24, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0});
   auto err = c.expect_error();
@@ -57,7 +57,7 @@ TEST_F(channel, a_secure_message_before_hello_is_fatal) {
   EXPECT_TRUE(c.closed_by_peer());
 }
 
-TEST_F(channel, a_peer_that_never_opens_a_channel_is_dropped) {
+TEST_F(server_channel, a_peer_that_never_opens_a_channel_is_dropped) {
   raw_client silent(port);
   raw_client hello_only(port);
   ASSERT_TRUE(hello_only.hello(url()));
@@ -68,7 +68,7 @@ TEST_F(channel, a_peer_that_never_opens_a_channel_is_dropped) {
   EXPECT_TRUE(fault_status(opened->call(read_of({NodeId(2267)}))).is_good());
 }
 
-TEST_F(channel, oversized_chunk_gets_err_message_too_large) {
+TEST_F(server_channel, oversized_chunk_gets_err_message_too_large) {
   raw_client c(port);
   ASSERT_TRUE(c.hello(url()));
   c.send({'M', 'S', 'G', 'F', 0, 0, 0, 1}); // 16 MiB chunk announced
@@ -78,7 +78,7 @@ TEST_F(channel, oversized_chunk_gets_err_message_too_large) {
   EXPECT_TRUE(c.closed_by_peer());
 }
 
-TEST_F(channel, garbage_message_type_gets_err_type_invalid) {
+TEST_F(server_channel, garbage_message_type_gets_err_type_invalid) {
   raw_client c(port);
   c.send({'X', 'Y', 'Z', 'F', 8, 0, 0, 0});
   auto err = c.expect_error();
@@ -86,7 +86,7 @@ TEST_F(channel, garbage_message_type_gets_err_type_invalid) {
   EXPECT_EQ(err->error.code(), status::BadTcpMessageTypeInvalid.code());
 }
 
-TEST_F(channel, open_assigns_a_channel_and_token_and_revises_the_lifetime) {
+TEST_F(server_channel, open_assigns_a_channel_and_token_and_revises_the_lifetime) {
   raw_client c(port);
   ASSERT_TRUE(c.hello(url()));
   auto r = c.open();
@@ -102,7 +102,7 @@ TEST_F(channel, open_assigns_a_channel_and_token_and_revises_the_lifetime) {
   EXPECT_NE(r2->security_token.channel_id, r->security_token.channel_id);
 }
 
-TEST_F(channel, responses_carry_our_own_sequence_numbers_from_one_and_echo_request_ids) {
+TEST_F(server_channel, responses_carry_our_own_sequence_numbers_from_one_and_echo_request_ids) {
   auto c = ready_client();
   auto r = c->call(read_of({NodeId(2267)}));
   ASSERT_TRUE(r.ok());
@@ -113,7 +113,7 @@ TEST_F(channel, responses_carry_our_own_sequence_numbers_from_one_and_echo_reque
   }
 }
 
-TEST_F(channel, renewal_issues_a_new_token_and_both_tokens_are_accepted) {
+TEST_F(server_channel, renewal_issues_a_new_token_and_both_tokens_are_accepted) {
   auto c = ready_client();
   uint32_t old_token = c->token_id;
   auto renewed = c->open(SecurityTokenRequestType::Renew);
@@ -128,7 +128,7 @@ TEST_F(channel, renewal_issues_a_new_token_and_both_tokens_are_accepted) {
   EXPECT_TRUE(std::holds_alternative<ReadResponse>(*with_new));
 }
 
-TEST_F(channel, unknown_token_is_fatal_for_that_connection_only) {
+TEST_F(server_channel, unknown_token_is_fatal_for_that_connection_only) {
   auto c = ready_client();
   auto other = ready_client();
   c->send_request(read_of({NodeId(2267)}), 99);
@@ -141,7 +141,7 @@ TEST_F(channel, unknown_token_is_fatal_for_that_connection_only) {
   EXPECT_TRUE(std::holds_alternative<ReadResponse>(*r));
 }
 
-TEST_F(channel, a_sequence_number_gap_is_fatal) {
+TEST_F(server_channel, a_sequence_number_gap_is_fatal) {
   auto c = ready_client();
   c->out().sequence().next(); // skip one number
   c->send_request(read_of({NodeId(2267)}));
@@ -151,7 +151,7 @@ TEST_F(channel, a_sequence_number_gap_is_fatal) {
   EXPECT_TRUE(c->closed_by_peer());
 }
 
-TEST_F(channel, wrong_channel_id_is_fatal) {
+TEST_F(server_channel, wrong_channel_id_is_fatal) {
   auto c = ready_client();
   c->channel_id += 1000;
   c->send_request(read_of({NodeId(2267)}));
@@ -160,7 +160,7 @@ TEST_F(channel, wrong_channel_id_is_fatal) {
   EXPECT_EQ(err->error.code(), status::BadSecureChannelIdInvalid.code());
 }
 
-TEST_F(channel, unsupported_service_gets_a_service_fault_and_the_channel_stays_open) {
+TEST_F(server_channel, unsupported_service_gets_a_service_fault_and_the_channel_stays_open) {
   auto c = ready_client();
   CallRequest call;
   auto r = c->call(call);
@@ -173,7 +173,7 @@ TEST_F(channel, unsupported_service_gets_a_service_fault_and_the_channel_stays_o
   EXPECT_TRUE(std::holds_alternative<ReadResponse>(*again));
 }
 
-TEST_F(channel, unknown_type_id_gets_bad_service_unsupported) {
+TEST_F(server_channel, unknown_type_id_gets_bad_service_unsupported) {
   auto c = ready_client();
   // A body whose TypeId i=9999 is no known request, with a valid RequestHeader.
   std::vector<uint8_t> body;
@@ -197,7 +197,7 @@ TEST_F(channel, unknown_type_id_gets_bad_service_unsupported) {
   EXPECT_EQ(m->request_id, 77u);
 }
 
-TEST_F(channel, malformed_body_with_a_readable_header_gets_bad_decoding_error) {
+TEST_F(server_channel, malformed_body_with_a_readable_header_gets_bad_decoding_error) {
   auto c = ready_client();
   std::vector<uint8_t> body;
   ReadRequest r = read_of({NodeId(2267)});
@@ -219,7 +219,7 @@ TEST_F(channel, malformed_body_with_a_readable_header_gets_bad_decoding_error) {
   EXPECT_TRUE(std::holds_alternative<ReadResponse>(*again));
 }
 
-TEST_F(channel, an_unreadable_header_gets_err_and_close) {
+TEST_F(server_channel, an_unreadable_header_gets_err_and_close) {
   auto c = ready_client();
   std::vector<uint8_t> body{0x01, 0x00, 0x77, 0x02, 0x05}; // TypeId 631, then a broken header
   std::vector<uint8_t> out;
@@ -232,7 +232,7 @@ TEST_F(channel, an_unreadable_header_gets_err_and_close) {
   EXPECT_TRUE(c->closed_by_peer());
 }
 
-TEST_F(channel, chunked_requests_are_reassembled_and_large_responses_chunked) {
+TEST_F(server_channel, chunked_requests_are_reassembled_and_large_responses_chunked) {
   raw_client c(port);
   auto ack = c.hello(url(), 8192, 8192); // both directions in 8 KiB chunks
   ASSERT_TRUE(ack);
@@ -266,7 +266,7 @@ TEST_F(channel, chunked_requests_are_reassembled_and_large_responses_chunked) {
     EXPECT_EQ(c.sequence_numbers[i], c.sequence_numbers[i - 1] + 1);
 }
 
-TEST_F(channel, close_secure_channel_closes_the_connection_without_a_reply) {
+TEST_F(server_channel, close_secure_channel_closes_the_connection_without_a_reply) {
   auto c = ready_client();
   CloseSecureChannelRequest clo;
   std::vector<uint8_t> body, out;

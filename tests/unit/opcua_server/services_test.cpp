@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using services = server_fixture;
+using server_services = server_fixture;
 
 ReadRequest read_of(std::vector<NodeId> ids, uint32_t attribute = attribute_id::Value) {
   ReadRequest r;
@@ -43,7 +43,7 @@ template <class T> const T& as(const result<Response>& r) {
   return *p;
 }
 
-TEST_F(services, get_endpoints_and_find_servers_echo_the_dialled_url) {
+TEST_F(server_services, get_endpoints_and_find_servers_echo_the_dialled_url) {
   raw_client c(port);
   ASSERT_TRUE(c.hello(url()));
   ASSERT_TRUE(c.open().ok());
@@ -73,7 +73,7 @@ TEST_F(services, get_endpoints_and_find_servers_echo_the_dialled_url) {
   EXPECT_EQ(servers[0].discovery_urls.at(0).str(), url());
 }
 
-TEST_F(services, services_need_an_activated_session_on_this_channel) {
+TEST_F(server_services, services_need_an_activated_session_on_this_channel) {
   raw_client c(port);
   ASSERT_TRUE(c.hello(url()));
   ASSERT_TRUE(c.open().ok());
@@ -113,7 +113,7 @@ TEST_F(services, services_need_an_activated_session_on_this_channel) {
   EXPECT_EQ(server->session_count(), 0u);
 }
 
-TEST_F(services, a_session_that_is_not_used_times_out) {
+TEST_F(server_services, a_session_that_is_not_used_times_out) {
   auto c = std::make_unique<raw_client>(port);
   ASSERT_TRUE(c->hello(url()));
   ASSERT_TRUE(c->open().ok());
@@ -124,7 +124,7 @@ TEST_F(services, a_session_that_is_not_used_times_out) {
             status::BadSessionIdInvalid.code());
 }
 
-TEST_F(services, a_session_moves_to_a_new_channel_when_activated_there) {
+TEST_F(server_services, a_session_moves_to_a_new_channel_when_activated_there) {
   auto a = ready_client();
   raw_client b(port);
   ASSERT_TRUE(b.hello(url()));
@@ -137,7 +137,7 @@ TEST_F(services, a_session_moves_to_a_new_channel_when_activated_there) {
   EXPECT_EQ(server->session_count(), 1u);
 }
 
-TEST_F(services, one_sessions_errors_do_not_affect_another) {
+TEST_F(server_services, one_sessions_errors_do_not_affect_another) {
   auto a = ready_client();
   auto b = ready_client();
   CloseSessionRequest close;
@@ -152,7 +152,7 @@ TEST_F(services, one_sessions_errors_do_not_affect_another) {
   EXPECT_TRUE(fault_status(b->call(read_of({NodeId(2267)}))).is_good());
 }
 
-TEST_F(services, read_returns_server_object_values_and_per_node_errors) {
+TEST_F(server_services, read_returns_server_object_values_and_per_node_errors) {
   auto c = ready_client();
   space->set_service_level(200);
   auto r = c->call(read_of({NodeId(2267), NodeId(2255), NodeId(2259), NodeId(3709), NodeId(2256),
@@ -195,7 +195,7 @@ TEST_F(services, read_returns_server_object_values_and_per_node_errors) {
   EXPECT_EQ(fault_status(c->call(ReadRequest{})).code(), status::BadNothingToDo.code());
 }
 
-TEST_F(services, write_checks_writability_and_type) {
+TEST_F(server_services, write_checks_writability_and_type) {
   auto c = ready_client();
   WriteRequest w;
   auto add = [&](NodeId id, Variant v) {
@@ -219,7 +219,7 @@ TEST_F(services, write_checks_writability_and_type) {
   EXPECT_DOUBLE_EQ(*as<ReadResponse>(rr).results.at(0).value->get_if<double>(), 7.25);
 }
 
-TEST_F(services, browse_and_browse_next_walk_the_references) {
+TEST_F(server_services, browse_and_browse_next_walk_the_references) {
   auto c = ready_client();
   BrowseRequest b;
   BrowseDescription d;
@@ -270,7 +270,7 @@ TEST_F(services, browse_and_browse_next_walk_the_references) {
   EXPECT_EQ(ires[1].status_code.code(), status::BadNodeIdUnknown.code());
 }
 
-TEST_F(services, translate_browse_paths_follows_browse_names) {
+TEST_F(server_services, translate_browse_paths_follows_browse_names) {
   auto c = ready_client();
   TranslateBrowsePathsToNodeIdsRequest t;
   BrowsePath p;
@@ -302,7 +302,7 @@ TEST_F(services, translate_browse_paths_follows_browse_names) {
 
 // -- the lead's client as a peer -----------------------------------------------------------------
 
-class with_ua_client : public server_fixture {
+class server_with_ua_client : public server_fixture {
 protected:
   std::optional<error> connect(client_options o) {
     client = ua_client::create(io, std::move(o));
@@ -334,7 +334,7 @@ protected:
   std::shared_ptr<ua_client> client;
 };
 
-TEST_F(with_ua_client, connects_anonymously_reads_writes_and_browses) {
+TEST_F(server_with_ua_client, connects_anonymously_reads_writes_and_browses) {
   client_options o;
   o.url = url();
   auto e = connect(o);
@@ -366,7 +366,7 @@ TEST_F(with_ua_client, connects_anonymously_reads_writes_and_browses) {
   EXPECT_EQ(server->session_count(), 1u);
 }
 
-TEST_F(with_ua_client, logs_in_with_a_user_name_when_the_provider_allows_it) {
+TEST_F(server_with_ua_client, logs_in_with_a_user_name_when_the_provider_allows_it) {
   space->set_user_check(
       [](const std::string& u, const std::string& p) { return u == "op1" && p == "secret1"; });
   client_options o;
@@ -382,7 +382,7 @@ TEST_F(with_ua_client, logs_in_with_a_user_name_when_the_provider_allows_it) {
   EXPECT_TRUE(call<ReadResponse>(read_of({NodeId(2267)})).ok());
 }
 
-TEST_F(with_ua_client, a_wrong_password_is_refused) {
+TEST_F(server_with_ua_client, a_wrong_password_is_refused) {
   space->set_user_check(
       [](const std::string& u, const std::string& p) { return u == "op1" && p == "secret1"; });
   client_options o;
@@ -394,7 +394,7 @@ TEST_F(with_ua_client, a_wrong_password_is_refused) {
   EXPECT_EQ(e->code.code(), status::BadUserAccessDenied.code()) << e->reason;
 }
 
-TEST_F(with_ua_client, an_unknown_path_is_refused) {
+TEST_F(server_with_ua_client, an_unknown_path_is_refused) {
   client_options o;
   o.url = "opc.tcp://127.0.0.1:" + std::to_string(port) + "/other";
   auto e = connect(o);

@@ -10,7 +10,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class subscriptions : public server_fixture {
+class server_subscriptions : public server_fixture {
 protected:
   /// A subscription (50 ms, keep-alive every `keep_alive` cycles) with one item on Sim.Counter.
   void subscribe(uint32_t keep_alive = 3) {
@@ -79,7 +79,7 @@ protected:
   uint32_t item_id = 0;
 };
 
-TEST_F(subscriptions, data_changes_are_published_and_acknowledged) {
+TEST_F(server_subscriptions, data_changes_are_published_and_acknowledged) {
   subscribe();
   auto first = publish();
   EXPECT_EQ(first.subscription_id, sub_id);
@@ -115,7 +115,7 @@ TEST_F(subscriptions, data_changes_are_published_and_acknowledged) {
   EXPECT_EQ(keep_alive.notification_message.sequence_number, 3u);
 }
 
-TEST_F(subscriptions, parked_publishes_are_answered_in_order) {
+TEST_F(server_subscriptions, parked_publishes_are_answered_in_order) {
   subscribe();
   PublishRequest p;
   c->send_request(p);
@@ -132,7 +132,7 @@ TEST_F(subscriptions, parked_publishes_are_answered_in_order) {
   EXPECT_EQ(ids.back() - ids.front(), 2u);
 }
 
-TEST_F(subscriptions, monitoring_and_publishing_modes_stop_and_resume_data) {
+TEST_F(server_subscriptions, monitoring_and_publishing_modes_stop_and_resume_data) {
   subscribe(2);
   EXPECT_EQ(values_of(publish()), std::vector<int32_t>{42});
 
@@ -166,7 +166,7 @@ TEST_F(subscriptions, monitoring_and_publishing_modes_stop_and_resume_data) {
   EXPECT_EQ(values_of(publish()), std::vector<int32_t>{51});
 }
 
-TEST_F(subscriptions, delete_subscriptions_answers_parked_publishes_first) {
+TEST_F(server_subscriptions, delete_subscriptions_answers_parked_publishes_first) {
   subscribe(1000);
   EXPECT_EQ(values_of(publish()), std::vector<int32_t>{42});
   PublishRequest p;
@@ -191,7 +191,7 @@ TEST_F(subscriptions, delete_subscriptions_answers_parked_publishes_first) {
   EXPECT_EQ(fault_status(c->call(p)).code(), status::BadNoSubscription.code());
 }
 
-TEST_F(subscriptions, a_timed_out_session_takes_its_subscriptions_with_it) {
+TEST_F(server_subscriptions, a_timed_out_session_takes_its_subscriptions_with_it) {
   c = std::make_unique<raw_client>(port);
   ASSERT_TRUE(c->hello(url()));
   ASSERT_TRUE(c->open().ok());
@@ -204,7 +204,7 @@ TEST_F(subscriptions, a_timed_out_session_takes_its_subscriptions_with_it) {
   EXPECT_EQ(server->session_count(), 0u);
 }
 
-TEST_F(subscriptions, transfer_moves_a_subscription_to_another_session) {
+TEST_F(server_subscriptions, transfer_moves_a_subscription_to_another_session) {
   subscribe();
   EXPECT_EQ(values_of(publish()), std::vector<int32_t>{42});
   auto other = ready_client();
@@ -231,7 +231,7 @@ TEST_F(subscriptions, transfer_moves_a_subscription_to_another_session) {
   EXPECT_EQ(fault_status(c->call(p)).code(), status::BadNoSubscription.code());
 }
 
-TEST_F(subscriptions, unknown_subscription_ids_are_refused) {
+TEST_F(server_subscriptions, unknown_subscription_ids_are_refused) {
   auto cl = ready_client();
   CreateMonitoredItemsRequest ci;
   ci.subscription_id = 4242;
