@@ -82,6 +82,12 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
       rep.generation = gen;
       rep.poll = poll;
       if (!r) {
+        // A read that died with the connection or went unanswered says nothing about the server's
+        // health: the down report or the actor's own poll timeout speaks for it.
+        auto code = r.error().code.code();
+        if (code == status::BadConnectionClosed.code() || code == status::BadNotConnected.code() ||
+            code == status::BadTimeout.code() || code == status::BadCommunicationError.code())
+          return;
         rep.ok = false;
         rep.status = r.error().code.value;
         rep.reason = r.error().reason;
