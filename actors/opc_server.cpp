@@ -149,11 +149,6 @@ std::vector<item_spec> all_items(const opc_server_state& st) {
   return v;
 }
 
-bool connected_like(server_conn_state s) {
-  return s == server_conn_state::connected || s == server_conn_state::status_timeout ||
-         s == server_conn_state::unhealthy;
-}
-
 opc_server_actor::behavior_type make_behavior(srv_ptr self) {
   return {
       // -- commands of the owner -------------------------------------------------

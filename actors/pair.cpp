@@ -29,11 +29,6 @@ const char* cause_of(server_conn_state s) {
   }
 }
 
-bool connected_like(server_conn_state s) {
-  return s == server_conn_state::connected || s == server_conn_state::status_timeout ||
-         s == server_conn_state::unhealthy;
-}
-
 } // namespace
 
 bool pair_state::condition_failing(int i) const {

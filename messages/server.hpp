@@ -40,6 +40,12 @@ inline const char* to_string(server_conn_state s) {
   return "idle";
 }
 
+/// True while a session is up, healthy or not (connected, status_timeout, unhealthy).
+inline bool connected_like(server_conn_state s) {
+  return s == server_conn_state::connected || s == server_conn_state::status_timeout ||
+         s == server_conn_state::unhealthy;
+}
+
 /// Monitoring modes of OPC UA (MonitoringMode).
 enum class monitoring_mode : uint8_t { disabled = 0, sampling = 1, reporting = 2 };
 
