@@ -55,19 +55,23 @@ void reader::short_read(size_t n) {
   fail("needs " + std::to_string(n) + " bytes, " + std::to_string(size_ - pos_) + " left");
 }
 
+bool reader::read_length_prefix(uint32_t& n, bool& is_null, const char* what) {
+  size_t start = pos_;
+  int32_t v = 0;
+  if (!read(v)) return false;
+  is_null = v == -1;
+  n = 0;
+  if (is_null) return true;
+  if (v < 0) return fail_at(start, std::string("negative ") + what + " " + std::to_string(v));
+  n = static_cast<uint32_t>(v);
+  return true;
+}
+
 bool reader::read_array_length(uint32_t& count, bool& is_null, size_t min_element_size,
                                size_t element_sizeof) {
   size_t start = pos_;
-  int32_t n = 0;
-  if (!read(n)) return false;
-  is_null = false;
-  if (n == -1) {
-    is_null = true;
-    count = 0;
-    return true;
-  }
-  if (n < 0) return fail_at(start, "negative array length " + std::to_string(n));
-  count = static_cast<uint32_t>(n);
+  if (!read_length_prefix(count, is_null, "array length")) return false;
+  if (is_null) return true;
   if (count > limits_.max_array_length)
     return fail_at(start, "array length " + std::to_string(count) + " exceeds max_array_length " +
                               std::to_string(limits_.max_array_length));
@@ -80,16 +84,8 @@ bool reader::read_array_length(uint32_t& count, bool& is_null, size_t min_elemen
 
 bool reader::read_string_length(uint32_t& length, bool& is_null) {
   size_t start = pos_;
-  int32_t n = 0;
-  if (!read(n)) return false;
-  is_null = false;
-  if (n == -1) {
-    is_null = true;
-    length = 0;
-    return true;
-  }
-  if (n < 0) return fail_at(start, "negative length " + std::to_string(n));
-  length = static_cast<uint32_t>(n);
+  if (!read_length_prefix(length, is_null, "length")) return false;
+  if (is_null) return true;
   if (length > limits_.max_string_length)
     return fail_at(start, "length " + std::to_string(length) + " exceeds max_string_length " +
                               std::to_string(limits_.max_string_length));

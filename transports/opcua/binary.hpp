@@ -120,6 +120,9 @@ public:
   /// Reads a String/ByteString I32 length (-1 = null); checks it against the bytes left and
   /// max_string_length.
   bool read_string_length(uint32_t& length, bool& is_null);
+  /// The Int32 length prefix shared by arrays and strings: -1 is null, other negatives fail
+  /// ("negative <what> N").
+  bool read_length_prefix(uint32_t& n, bool& is_null, const char* what);
 
 private:
   void short_read(size_t n);
