@@ -74,6 +74,23 @@ protected:
     return out;
   }
 
+  /// Sets the item's queue size (ModifyMonitoredItems).
+  void set_queue_size(uint32_t size) {
+    ModifyMonitoredItemsRequest m;
+    m.subscription_id = sub_id;
+    MonitoredItemModifyRequest mi;
+    mi.monitored_item_id = item_id;
+    mi.requested_parameters.client_handle = 7;
+    mi.requested_parameters.queue_size = size;
+    m.items_to_modify.push_back(mi);
+    auto r = c->call(m);
+    ASSERT_TRUE(r.ok());
+    auto* mr = std::get_if<ModifyMonitoredItemsResponse>(&*r);
+    ASSERT_NE(mr, nullptr);
+    ASSERT_EQ(mr->results.size(), 1u);
+    EXPECT_EQ(mr->results[0].revised_queue_size, size);
+  }
+
   std::unique_ptr<raw_client> c;
   uint32_t sub_id = 0;
   uint32_t item_id = 0;
@@ -113,6 +130,21 @@ TEST_F(server_subscriptions, data_changes_are_published_and_acknowledged) {
   EXPECT_EQ(keep_alive.results[1].code(), status::BadSequenceNumberUnknown.code());
   EXPECT_TRUE(keep_alive.notification_message.notification_data.empty());
   EXPECT_EQ(keep_alive.notification_message.sequence_number, 3u);
+}
+
+TEST_F(server_subscriptions, every_change_between_cycles_is_queued_in_order) {
+  subscribe();
+  EXPECT_EQ(values_of(publish()), std::vector<int32_t>{42});
+  set_queue_size(3);
+  // Five changes within one publishing cycle (the address space reports each one): the last
+  // three fit the queue, oldest discarded, in the order they happened.
+  for (int32_t v = 1; v <= 5; ++v)
+    space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(v)));
+  EXPECT_EQ(values_of(publish({1})), (std::vector<int32_t>{3, 4, 5}));
+  // A repeated value is not a change.
+  space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(int32_t{5})));
+  space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(int32_t{6})));
+  EXPECT_EQ(values_of(publish({2})), (std::vector<int32_t>{6}));
 }
 
 TEST_F(server_subscriptions, parked_publishes_are_answered_in_order) {

@@ -1,5 +1,6 @@
 #include "transports/opcua/server/address_space.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace tandem::opcua {
@@ -191,8 +192,45 @@ bool memory_address_space::set_value(const NodeId& id, DataValue value) {
   node* n = find(id);
   if (!n || n->node_class != NodeClass::Variable) return false;
   if (!value.source_timestamp) value.source_timestamp = DateTime::now();
-  n->value = std::move(value);
+  store(*n, std::move(value));
   return true;
+}
+
+void memory_address_space::store(node& n, DataValue value) {
+  n.value = std::move(value);
+  for (auto& [token, sink] : n.watchers)
+    sink(n.value);
+}
+
+uint64_t memory_address_space::watch(const NodeId& id, uint32_t attribute, change_sink sink) {
+  if (attribute != attribute_id::Value || !sink) return 0;
+  std::lock_guard<std::mutex> lock(mutex_);
+  node* n = find(id);
+  if (!n || n->node_class != NodeClass::Variable) return 0;
+  // Server variables computed at read time never pass through store(): sample them.
+  if (id.namespace_index == 0) return 0;
+  uint64_t token = next_watch_++;
+  n->watchers.emplace_back(token, std::move(sink));
+  watched_.emplace(token, id);
+  return token;
+}
+
+void memory_address_space::unwatch(uint64_t token) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto w = watched_.find(token);
+  if (w == watched_.end()) return;
+  if (node* n = find(w->second)) {
+    auto& v = n->watchers;
+    v.erase(std::remove_if(v.begin(), v.end(), [&](const auto& e) { return e.first == token; }),
+            v.end());
+    if (v.empty()) v.shrink_to_fit();
+  }
+  watched_.erase(w);
+}
+
+size_t memory_address_space::node_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return nodes_.size();
 }
 
 void memory_address_space::set_service_level(uint8_t level) {
@@ -342,7 +380,7 @@ StatusCode memory_address_space::write(const NodeId& id, uint32_t attribute,
   stored.value = value.value;
   stored.status = value.status;
   stored.source_timestamp = value.source_timestamp ? value.source_timestamp : DateTime::now();
-  n->value = std::move(stored);
+  store(*n, std::move(stored));
   return status::Good;
 }
 

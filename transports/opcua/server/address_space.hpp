@@ -51,6 +51,21 @@ public:
   /// NamespaceArray: [0] http://opcfoundation.org/UA/, [1] the server's application URI, ...
   virtual Array<String> namespace_array() = 0;
 
+  /// Receives each new value of a watched attribute, from whichever thread changed it and with
+  /// the address space's lock held: it must be quick and must not call into the address space.
+  using change_sink = std::function<void(const DataValue&)>;
+  /// Reports every later change of `node`'s `attribute` to `sink` until unwatch(token), in the
+  /// order the changes happen. 0 when this space cannot report changes of that attribute: the
+  /// server then samples it once per publishing cycle.
+  virtual uint64_t watch(const NodeId& node, uint32_t attribute, change_sink sink) {
+    (void)node;
+    (void)attribute;
+    (void)sink;
+    return 0;
+  }
+  /// Stops a watch; when it returns, its sink is not running and will not run again.
+  virtual void unwatch(uint64_t token) { (void)token; }
+
   /// Whether the endpoint offers a user-name token policy (policyId "username").
   virtual bool allows_user_names() const { return false; }
   /// Checks a user name and plain password: Good, or BadUserAccessDenied.
@@ -104,6 +119,12 @@ public:
                                                    const NodeId& reference_type,
                                                    bool include_subtypes) override;
   Array<String> namespace_array() override;
+  /// Value changes of variables (set_value, Write) are reported; computed Server variables are
+  /// not (they are sampled).
+  uint64_t watch(const NodeId& node, uint32_t attribute, change_sink sink) override;
+  void unwatch(uint64_t token) override;
+  /// Number of variables and folders added by the host (for memory accounting).
+  size_t node_count() const;
   bool allows_user_names() const override;
   StatusCode check_user(const std::string& user, const std::string& password) override;
 
@@ -123,6 +144,7 @@ private:
     int32_t value_rank = -1;
     bool writable = false;
     std::vector<reference> refs;
+    std::vector<std::pair<uint64_t, change_sink>> watchers; ///< usually empty
   };
 
   node* find(const NodeId& id);
@@ -132,6 +154,8 @@ private:
   void add_server_variable(uint32_t id, uint32_t parent, uint32_t ref_type, const char* name,
                            Variant value, const NodeId& data_type);
   DataValue value_of(const NodeId& id, const node& n) const;
+  /// Stores a variable's new value and tells its watchers. Lock held.
+  void store(node& n, DataValue value);
 
   memory_address_space_options opts_;
   DateTime start_time_;
@@ -139,6 +163,8 @@ private:
   mutable std::mutex mutex_;
   std::unordered_map<NodeId, node> nodes_;
   std::function<bool(const std::string&, const std::string&)> user_check_;
+  std::unordered_map<uint64_t, NodeId> watched_; ///< token -> node
+  uint64_t next_watch_ = 1;
 };
 
 } // namespace tandem::opcua

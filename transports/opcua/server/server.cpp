@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <utility>
@@ -107,6 +108,20 @@ struct server_session {
   std::map<ByteString, continuation> continuations;
   uint64_t next_continuation = 1;
 
+  /// Changes reported by the address space for a subscription's watched items, filled from
+  /// whichever thread changed a value and drained at each publishing cycle.
+  struct inbox {
+    std::mutex mutex;
+    std::vector<std::pair<uint32_t, DataValue>> changes; ///< (item id, value)
+  };
+  /// A watch on the address space, removed when the last item copy holding it goes.
+  struct watch_guard {
+    std::shared_ptr<address_space> space;
+    uint64_t token = 0;
+    ~watch_guard() {
+      if (space && token != 0) space->unwatch(token);
+    }
+  };
   struct item {
     uint32_t id = 0;
     uint32_t client_handle = 0;
@@ -119,7 +134,9 @@ struct server_session {
     DataChangeTrigger trigger = DataChangeTrigger::StatusValue;
     double absolute_deadband = 0;
     std::optional<DataValue> last;
-    std::deque<DataValue> queue;
+    std::vector<DataValue> queue;       ///< oldest first; a vector, small when empty
+    std::shared_ptr<watch_guard> watch; ///< null: sampled every publishing cycle
+    bool needs_current = true;          ///< report the current value at the next cycle
   };
   struct subscription {
     uint32_t id = 0;
@@ -134,6 +151,7 @@ struct server_session {
     uint32_t keep_alive_counter = 0;
     uint32_t lifetime_counter = 0;
     bool first_cycle = true;
+    std::shared_ptr<server_session::inbox> changes = std::make_shared<server_session::inbox>();
   };
   /// A Publish waiting for a notification or keep-alive.
   struct parked_publish {
@@ -213,21 +231,41 @@ bool is_change(const server_session::item& it, const DataValue& dv) {
   return false;
 }
 
+/// Queues `dv` on `it` when it is a change, honouring the queue size and discard policy.
+void enqueue(server_session::item& it, DataValue dv, DateTime now) {
+  apply_timestamps(dv, it.timestamps, it.what.attribute_id == attribute_id::Value, now);
+  if (!is_change(it, dv)) return;
+  it.last = dv;
+  if (it.queue.size() >= std::max<uint32_t>(it.queue_size, 1)) {
+    if (it.discard_oldest)
+      it.queue.erase(it.queue.begin());
+    else
+      it.queue.pop_back();
+  }
+  it.queue.push_back(std::move(dv));
+}
+
+/// Moves the changes reported since the last cycle into the items' queues, in the order they
+/// happened, then samples the items the address space does not report (and those that must
+/// report their current value: new, or enabled again).
 void sample(server_session& s, server_session::subscription& sub) {
   DateTime now = DateTime::now();
+  std::vector<std::pair<uint32_t, DataValue>> changes;
+  {
+    std::lock_guard<std::mutex> lock(sub.changes->mutex);
+    changes.swap(sub.changes->changes);
+  }
+  for (auto& [id, dv] : changes) {
+    auto it = sub.items.find(id);
+    if (it == sub.items.end() || it->second.mode == MonitoringMode::Disabled ||
+        it->second.needs_current)
+      continue;
+    enqueue(it->second, std::move(dv), now);
+  }
   for (auto& [id, it] : sub.items) {
-    if (it.mode == MonitoringMode::Disabled) continue;
-    DataValue dv = s.space->read(it.what.node_id, it.what.attribute_id);
-    apply_timestamps(dv, it.timestamps, it.what.attribute_id == attribute_id::Value, now);
-    if (!is_change(it, dv)) continue;
-    it.last = dv;
-    if (it.queue.size() >= std::max<uint32_t>(it.queue_size, 1)) {
-      if (it.discard_oldest)
-        it.queue.pop_front();
-      else
-        it.queue.pop_back();
-    }
-    it.queue.push_back(std::move(dv));
+    if (it.mode == MonitoringMode::Disabled || (it.watch && !it.needs_current)) continue;
+    it.needs_current = false;
+    enqueue(it, s.space->read(it.what.node_id, it.what.attribute_id), now);
   }
 }
 
@@ -260,17 +298,19 @@ void answer_publish(server_session& s, server_session::subscription& sub,
     DataChangeNotification dcn;
     for (auto& [id, it] : sub.items) {
       if (it.mode != MonitoringMode::Reporting) continue;
-      while (!it.queue.empty()) {
+      size_t taken = 0;
+      for (; taken < it.queue.size(); ++taken) {
         if (sub.max_notifications != 0 && dcn.monitored_items.size() >= sub.max_notifications) {
           resp.more_notifications = true;
           break;
         }
         MonitoredItemNotification n;
         n.client_handle = it.client_handle;
-        n.value = std::move(it.queue.front());
-        it.queue.pop_front();
+        n.value = std::move(it.queue[taken]);
         dcn.monitored_items.push_back(std::move(n));
       }
+      it.queue.erase(it.queue.begin(), it.queue.begin() + static_cast<std::ptrdiff_t>(taken));
+      if (it.queue.empty()) it.queue.shrink_to_fit();
     }
     auto eo = make_extension_object(dcn);
     if (eo) msg.notification_data.push_back(std::move(*eo));
@@ -1187,6 +1227,25 @@ private:
     return it == s.subscriptions.end() ? nullptr : &it->second;
   }
 
+  /// Asks the address space to report the item's changes into its subscription's inbox (its
+  /// current value is read at the next cycle). Without a watch the item is sampled.
+  static void watch(server_session& s, server_session::subscription& sub,
+                    server_session::item& it) {
+    std::weak_ptr<server_session::inbox> inbox = sub.changes;
+    uint32_t id = it.id;
+    uint64_t token =
+        s.space->watch(it.what.node_id, it.what.attribute_id, [inbox, id](const DataValue& dv) {
+          if (auto box = inbox.lock()) {
+            std::lock_guard<std::mutex> lock(box->mutex);
+            box->changes.emplace_back(id, dv);
+          }
+        });
+    if (token == 0) return;
+    it.watch = std::make_shared<server_session::watch_guard>();
+    it.watch->space = s.space;
+    it.watch->token = token;
+  }
+
   /// Applies MonitoringParameters to an item; Good or the filter's error.
   static StatusCode set_parameters(server_session::item& it, const MonitoringParameters& p,
                                    double interval) {
@@ -1201,12 +1260,13 @@ private:
       it.absolute_deadband = f->deadband_type == deadband_type::Absolute ? f->deadband_value : 0;
     }
     it.client_handle = p.client_handle;
-    // Items are sampled once per publishing cycle.
+    // Items the address space reports are exception-based (every change is queued); the others
+    // are sampled once per publishing cycle.
     it.sampling_ms = interval;
     it.queue_size = std::clamp<uint32_t>(p.queue_size, 1, 1000);
     it.discard_oldest = p.discard_oldest;
-    while (it.queue.size() > it.queue_size)
-      it.queue.pop_front();
+    if (it.queue.size() > it.queue_size)
+      it.queue.erase(it.queue.begin(), it.queue.end() - static_cast<std::ptrdiff_t>(it.queue_size));
     return status::Good;
   }
 
@@ -1247,6 +1307,7 @@ private:
         res.status_code = set_parameters(it, c.requested_parameters, sub->interval_ms);
       if (res.status_code.is_good()) {
         it.id = server_->next_item_id_++;
+        watch(*s, *sub, it);
         res.monitored_item_id = it.id;
         res.revised_sampling_interval = it.sampling_ms;
         res.revised_queue_size = it.queue_size;
@@ -1300,7 +1361,9 @@ private:
       }
       if (r.monitoring_mode == MonitoringMode::Disabled) {
         it->second.queue.clear();
-        it->second.last.reset(); // re-enabling reports the current value again
+        it->second.last.reset();
+      } else if (it->second.mode == MonitoringMode::Disabled) {
+        it->second.needs_current = true; // enabled again: report the current value
       }
       it->second.mode = r.monitoring_mode;
       resp.results.push_back(status::Good);
@@ -1350,8 +1413,10 @@ private:
             it = s->subscriptions.emplace(id, std::move(sub)).first;
           }
           if (r.send_initial_values)
-            for (auto& [item_id, item] : it->second.items)
+            for (auto& [item_id, item] : it->second.items) {
               item.last.reset();
+              item.needs_current = true;
+            }
           res.status_code = status::Good;
           res.available_sequence_numbers = available(it->second);
           break;

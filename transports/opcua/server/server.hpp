@@ -54,7 +54,7 @@ struct server_options {
   size_t max_sessions = 100;
   size_t max_continuation_points = 10; ///< per session (Browse)
   uint32_t max_nodes_per_call = 1000;  ///< Read/Write/Browse/Translate operations per request
-  double min_publishing_interval_ms = 50;
+  double min_publishing_interval_ms = 10;
   size_t max_subscriptions_per_session = 100;
   size_t max_publish_requests = 20; ///< parked per session; more: BadTooManyPublishRequests
   decode_limits limits;
