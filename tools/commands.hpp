@@ -5,6 +5,7 @@
 /// 5 the node stopped because of an internal failure.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,17 @@ struct ua_options {
   bool json = false;
 };
 int run_ua(const ua_options& opts);
+
+struct sim_options {
+  std::string config_path; ///< empty: the built-in address space
+  std::string listen;      ///< HOST:PORT overriding the config's
+  int port = -1;           ///< overrides the port only (0: any free port)
+  std::optional<std::string> path;
+  int64_t items = 100;    ///< built-in address space: number of Sim.ItemNNNN counters
+  int64_t rate_ms = 1000; ///< built-in address space: tick of every generator
+  int threads = 2;
+};
+int run_sim(const sim_options& opts);
 
 /// Renders a console reply document as text for people.
 std::string render_text(const std::string& command, const std::string& json_line);

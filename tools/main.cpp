@@ -53,6 +53,25 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3'600'000));
   ua->add_flag("--json", uopts.json, "one JSON document per line");
 
+  sim_options sopts;
+  std::string sim_path;
+  auto* sim =
+      app.add_subcommand("sim", "Run an OPC UA simulation server (address space from TOML)");
+  sim->add_option("-c,--config", sopts.config_path,
+                  "address space file (docs/SIM.md); default: built-in");
+  auto* sim_listen =
+      sim->add_option("--listen", sopts.listen, "HOST:PORT to listen on (overrides the file)");
+  sim->add_option("--port", sopts.port,
+                  "port to listen on (0: any free port; printed as `ready PORT`)")
+      ->check(CLI::Range(0, 65535))
+      ->excludes(sim_listen);
+  auto* sim_path_opt = sim->add_option("--path", sim_path, "endpoint URL path (default /sim)");
+  sim->add_option("--items", sopts.items, "built-in address space: number of Sim.ItemNNNN counters")
+      ->check(CLI::Range(0, 2000000));
+  sim->add_option("--rate-ms", sopts.rate_ms, "built-in address space: generator tick")
+      ->check(CLI::Range(1, 86400000));
+  sim->add_option("--threads", sopts.threads, "I/O threads (default 2)")->check(CLI::Range(1, 64));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -61,6 +80,10 @@ int main(int argc, char** argv) {
   if (node->parsed()) return run_node(node_config);
   if (check->parsed()) return run_check(check_config, quiet);
   if (ua->parsed()) return run_ua(uopts);
+  if (sim->parsed()) {
+    if (*sim_path_opt) sopts.path = sim_path;
+    return run_sim(sopts);
+  }
   if (con->parsed()) {
     if (copts.config_path.empty() && copts.socket_path.empty()) {
       std::cerr << "tandem console: name the node with -c CONFIG or --socket PATH\n";

@@ -253,6 +253,28 @@ void memory_address_space::set_user_check(
   user_check_ = std::move(check);
 }
 
+void memory_address_space::set_anonymous(bool allowed) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  anonymous_ = allowed;
+}
+
+bool memory_address_space::allows_anonymous() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return anonymous_;
+}
+
+memory_address_space::variable_ref memory_address_space::find_variable(const NodeId& id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  node* n = find(id);
+  return variable_ref{n && n->node_class == NodeClass::Variable ? n : nullptr};
+}
+
+void memory_address_space::set_values(std::vector<std::pair<variable_ref, DataValue>>& values) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& [ref, value] : values)
+    if (ref) store(*static_cast<node*>(ref.node), std::move(value));
+}
+
 bool memory_address_space::allows_user_names() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return static_cast<bool>(user_check_);

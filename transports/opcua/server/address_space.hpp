@@ -68,6 +68,8 @@ public:
 
   /// Whether the endpoint offers a user-name token policy (policyId "username").
   virtual bool allows_user_names() const { return false; }
+  /// Whether anonymous clients may activate sessions (the "anonymous" token policy).
+  virtual bool allows_anonymous() const { return true; }
   /// Checks a user name and plain password: Good, or BadUserAccessDenied.
   virtual StatusCode check_user(const std::string& user, const std::string& password) {
     (void)user;
@@ -112,6 +114,18 @@ public:
   /// Enables the user-name policy with this checker (plain password); an empty function
   /// disables it.
   void set_user_check(std::function<bool(const std::string&, const std::string&)> check);
+  /// Refuses anonymous clients when false (default true).
+  void set_anonymous(bool allowed);
+
+  /// A stable reference to a variable, for hosts that update many values often (valid while
+  /// the space lives; nodes are never removed). Empty when `id` is not a variable.
+  struct variable_ref {
+    void* node = nullptr;
+    explicit operator bool() const { return node != nullptr; }
+  };
+  variable_ref find_variable(const NodeId& id);
+  /// Sets many variables' values under one lock (watchers are told of each, in order).
+  void set_values(std::vector<std::pair<variable_ref, DataValue>>& values);
 
   DataValue read(const NodeId& node, uint32_t attribute) override;
   StatusCode write(const NodeId& node, uint32_t attribute, const DataValue& value) override;
@@ -126,6 +140,7 @@ public:
   /// Number of variables and folders added by the host (for memory accounting).
   size_t node_count() const;
   bool allows_user_names() const override;
+  bool allows_anonymous() const override;
   StatusCode check_user(const std::string& user, const std::string& password) override;
 
 private:
@@ -165,6 +180,7 @@ private:
   std::function<bool(const std::string&, const std::string&)> user_check_;
   std::unordered_map<uint64_t, NodeId> watched_; ///< token -> node
   uint64_t next_watch_ = 1;
+  bool anonymous_ = true;
 };
 
 } // namespace tandem::opcua

@@ -696,10 +696,12 @@ private:
     e.server = application(url);
     e.security_mode = MessageSecurityMode::None;
     e.security_policy_uri = String(security_policy_none);
-    UserTokenPolicy anonymous;
-    anonymous.policy_id = String("anonymous");
-    anonymous.token_type = UserTokenType::Anonymous;
-    e.user_identity_tokens.push_back(anonymous);
+    if (space_->allows_anonymous()) {
+      UserTokenPolicy anonymous;
+      anonymous.policy_id = String("anonymous");
+      anonymous.token_type = UserTokenType::Anonymous;
+      e.user_identity_tokens.push_back(anonymous);
+    }
     if (space_->allows_user_names()) {
       UserTokenPolicy user;
       user.policy_id = String("username");
@@ -782,6 +784,8 @@ private:
       const String& p = anon->policy_id;
       if (!p.is_null() && !p.empty() && p.str() != "anonymous")
         ok = status::BadIdentityTokenInvalid;
+      else if (!space_->allows_anonymous())
+        ok = status::BadIdentityTokenRejected;
     } else if (auto* user = std::get_if<UserNameIdentityToken>(&*token)) {
       const String& p = user->policy_id;
       if (!space_->allows_user_names())
@@ -793,8 +797,8 @@ private:
       else
         ok = space_->check_user(user->user_name.str(), std::string(user->password.bytes().begin(),
                                                                    user->password.bytes().end()));
-    } else if (!std::holds_alternative<std::monostate>(*token)) {
-      ok = status::BadIdentityTokenRejected;
+    } else if (!std::holds_alternative<std::monostate>(*token) || !space_->allows_anonymous()) {
+      ok = status::BadIdentityTokenRejected; // other token types; no token when anonymous is off
     }
     if (ok.is_bad()) return fault(r.request_header, ok);
     {
