@@ -168,7 +168,8 @@ struct sim_reader {
     sim_variable v;
     v.key_path = path;
     require(c, s, "name", ": the variable's browse name");
-    bool ok = s.str("name", v.name) && check_node_name(s, v.name);
+    bool name_ok = s.str("name", v.name) && check_node_name(s, v.name);
+    bool ok = name_ok;
     if (s.str("type", v.type) && !find_type(v.type)) {
       c.error(s.where("type"), s.path("type"),
               "unknown type " + quote(v.type) + "; one of " + join(type_names(), ", ") +
@@ -223,8 +224,9 @@ struct sim_reader {
         }
       }
     }
-    if (!ok) return std::nullopt;
-    // Names the variable expands to must be unique among the folder's children.
+    // Names the variable expands to must be unique among the folder's children (checked even
+    // when other keys are wrong, so that every problem is reported).
+    if (!name_ok) return std::nullopt;
     int64_t n = v.count == 0 ? 1 : v.count;
     total += n;
     if (v.count == 0) {
@@ -246,6 +248,7 @@ struct sim_reader {
       else
         siblings.insert({first, last});
     }
+    if (!ok) return std::nullopt;
     return v;
   }
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The README demo: installs what is needed, builds, starts two OPC UA servers (node-opcua test
-# servers on 127.0.0.1:4841 and :4842, until `tandem sim` exists) and a Tandem node on
-# examples/demo.toml that pairs them; shows the pair, kills the primary with kill -9 and shows the
-# failover; then follows the node's event log until Ctrl-C (or DEMO_SECONDS, when set or when
-# there is no terminal), and stops everything.
+# The README demo: installs what is needed, builds, starts two OPC UA simulation servers
+# (`tandem sim -c examples/sim/plant.toml` on 127.0.0.1:4841 and :4842, publishing the same values
+# at the same moments) and a Tandem node on examples/demo.toml that pairs them; shows live values,
+# the pair, kills the primary with kill -9 and shows the failover; then follows the node's event
+# log until Ctrl-C (or DEMO_SECONDS, when set or when there is no terminal), and stops everything.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -15,8 +15,9 @@ config="$root/examples/demo.toml"
 
 "$tandem" check "$config"
 logs="$(mktemp -d)"
+sim="$root/examples/sim/plant.toml"
 start_server() { # PORT -> pid
-  node "$root/tests/interop/server.js" --port "$1" --path /sim --items 10 >"$logs/server-$1.log" 2>&1 &
+  "$tandem" sim -c "$sim" --port "$1" </dev/null >"$logs/sim-$1.log" 2>&1 &
   echo $!
 }
 primary_pid=$(start_server 4841)
@@ -55,8 +56,15 @@ echo "== waiting for both servers of pair line1 to be connected"
 wait_pair '"active":"primary".*"secondary":{"state":"connected"' 60 || true
 "$tandem" console -c "$config" -e pairs
 echo
-echo "== tandem ua read opc.tcp://127.0.0.1:4842/sim ns=1;s=Sim.Counter   (the secondary, directly)"
-"$tandem" ua read opc.tcp://127.0.0.1:4842/sim "ns=1;s=Sim.Counter" || true
+items=("ns=1;s=Line1.Temperature" "ns=1;s=Line1.Speed" "ns=1;s=Line1.Heartbeat")
+echo "== live values: the same items read from both simulators (same values, same timestamps)"
+for port in 4841 4842; do
+  echo "-- tandem ua read opc.tcp://127.0.0.1:$port/sim ${items[*]}"
+  "$tandem" ua read "opc.tcp://127.0.0.1:$port/sim" "${items[@]}" || true
+done
+echo
+echo "== tandem ua watch opc.tcp://127.0.0.1:4841/sim ns=1;s=Line1.Speed --count 3"
+"$tandem" ua watch opc.tcp://127.0.0.1:4841/sim "ns=1;s=Line1.Speed" --count 3 || true
 echo
 echo "== kill -9 the primary server"
 kill -9 "$primary_pid"

@@ -77,7 +77,7 @@ std::string control(opcua::simulation& sim, const std::string& line, bool& stop)
     if (arg.empty()) return "error " + cmd + " needs a variable path such as Sim.Counter";
     bool found = false;
     if (cmd == "bad") {
-      opcua::StatusCode sc{0x80000000u};
+      opcua::StatusCode sc = opcua::status::Bad;
       if (!extra.empty() && !opcua::status_from_name(extra, sc))
         return "error unknown status code \"" + extra + "\"";
       if (!sc.is_bad()) return "error \"" + extra + "\" is not a Bad status code";

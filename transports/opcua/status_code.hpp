@@ -33,8 +33,10 @@ struct StatusCode {
 #define TANDEM_OPCUA_STATUS_CODES(X)                                                               \
   X(Good, 0x00000000)                                                                              \
   X(GoodSubscriptionTransferred, 0x002D0000)                                                       \
+  X(Uncertain, 0x40000000)                                                                         \
   X(UncertainNoCommunicationLastUsableValue, 0x408F0000)                                           \
   X(UncertainLastUsableValue, 0x40900000)                                                          \
+  X(Bad, 0x80000000)                                                                               \
   X(BadUnexpectedError, 0x80010000)                                                                \
   X(BadInternalError, 0x80020000)                                                                  \
   X(BadOutOfMemory, 0x80030000)                                                                    \
@@ -68,6 +70,10 @@ struct StatusCode {
   X(BadRequestCancelledByClient, 0x802C0000)                                                       \
   X(BadNoCommunication, 0x80310000)                                                                \
   X(BadWaitingForInitialData, 0x80320000)                                                          \
+  X(BadConfigurationError, 0x80890000)                                                             \
+  X(BadDeviceFailure, 0x808B0000)                                                                  \
+  X(BadSensorFailure, 0x808C0000)                                                                  \
+  X(BadOutOfService, 0x808D0000)                                                                   \
   X(BadNodeIdInvalid, 0x80330000)                                                                  \
   X(BadNodeIdUnknown, 0x80340000)                                                                  \
   X(BadAttributeIdInvalid, 0x80350000)                                                             \
