@@ -104,6 +104,8 @@ using pair_actor = caf::typed_actor<
     caf::reacts_to<server_state_change>, caf::reacts_to<server_data>,
     // From its MONITOR.
     caf::reacts_to<condition_report>,
+    // From its face: items clients subscribe to (monitored on the servers as the mode says).
+    caf::reacts_to<atom::monitor, std::vector<item_spec>>,
     // Answers the pair's status (the console's `pairs`).
     caf::replies_to<atom::status>::with<pair_status>,
     // Operator switch to "primary", "secondary" or "" (the other one).
@@ -113,7 +115,9 @@ using pair_actor = caf::typed_actor<
     // INTERNAL: check whether the primary has been healthy for return_settle_ms.
     caf::reacts_to<atom::settle, uint64_t>,
     // INTERNAL: cold mode with no server answering: try the other one.
-    caf::reacts_to<atom::alternate, uint64_t>>;
+    caf::reacts_to<atom::alternate, uint64_t>,
+    // INTERNAL: the primary's start-up grace is over (the secondary may become active first).
+    caf::reacts_to<atom::retry>>;
 
 /// The CONSOLE actor executes operator commands arriving from console connections.
 using console_actor = caf::typed_actor<

@@ -8,6 +8,8 @@
 #include "caf/skip.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "actors/monitor.hpp"
+
 #include "actors/supervision.hpp"
 
 namespace tandem {
@@ -261,8 +263,12 @@ opc_server_actor::behavior_type make_behavior(srv_ptr self) {
         if (!st.current(m.generation)) return caf::unit;
         size_t failed = 0;
         std::string first;
+        // Clients of the face learn why an item has no value (BadNodeIdUnknown...).
+        server_data refused{st.cfg.name, {}};
         for (size_t i = 0; i < m.handles.size() && i < m.results.size(); ++i) {
           st.item_results[m.handles[i]] = m.results[i];
+          if ((m.results[i] & 0x80000000u) && m.handles[i] < monitor_handle_base)
+            refused.updates.push_back(item_update{m.handles[i], 0, m.results[i], {}});
           if (m.results[i] & 0x80000000u) {
             if (failed++ == 0) {
               auto it = st.items.find(m.handles[i]);
@@ -270,6 +276,7 @@ opc_server_actor::behavior_type make_behavior(srv_ptr self) {
             }
           }
         }
+        if (!refused.updates.empty() && st.cfg.owner) self->send(st.cfg.owner, std::move(refused));
         if (failed > 0 && st.cfg.diagnostics)
           self->send(st.cfg.diagnostics,
                      event_report{severity::warning, "server/" + st.cfg.name, "items_failed",

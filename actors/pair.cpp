@@ -1,5 +1,6 @@
 #include "actors/pair.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "caf/typed_event_based_actor.hpp"
@@ -37,10 +38,74 @@ bool pair_state::condition_failing(int i) const {
   return false;
 }
 
+void pair_state::monitor_face_items(const std::vector<item_spec>& items) {
+  using config::pair_mode;
+  for (int i = 0; i < 2; ++i) {
+    std::vector<item_spec> specs = items;
+    // Warm: items exist on both servers, but only the active one's report.
+    if (cfg.pair.mode == pair_mode::warm && i != active)
+      for (auto& s : specs)
+        s.mode = monitoring_mode::disabled;
+    self->send(servers[i], atom::monitor_v, std::move(specs));
+  }
+}
+
+void pair_state::forward(int server, const std::vector<item_update>& updates) {
+  if (!cfg.face) return;
+  std::vector<item_update> out;
+  out.reserve(updates.size());
+  bool hot = cfg.pair.mode == config::pair_mode::hot;
+  for (const auto& u : updates) {
+    if (u.handle >= monitor_handle_base || face_items.count(u.handle) == 0) continue;
+    if (server == active) {
+      if (hot) last_forwarded[u.handle] = u.source_time;
+      out.push_back(u);
+    } else if (hot) {
+      auto& w = window[server][u.handle];
+      w.push_back(u);
+      if (w.size() > window_size) w.pop_front();
+    }
+  }
+  values_forwarded += out.size();
+  if (!out.empty()) cfg.face->deliver(out);
+}
+
+void pair_state::update_face() {
+  if (!cfg.face) return;
+  cfg.face->set_active(healthy(active) ? active : -1);
+  cfg.face->set_service_level(static_cast<uint8_t>(service_level()));
+}
+
 void pair_state::activate(int to, const std::string& cause) {
   if (to == active) return;
   int from = active;
   active = to;
+  if (cfg.face) {
+    update_face();
+    std::vector<uint32_t> handles;
+    for (const auto& [h, spec] : face_items)
+      handles.push_back(h);
+    if (to < 0) {
+      cfg.face->set_all_bad(opcua::status::BadNoCommunication);
+    } else if (cfg.pair.mode == config::pair_mode::hot) {
+      // The standby's changes the failed server never delivered, oldest first per item.
+      std::vector<item_update> catch_up;
+      for (auto& [h, w] : window[to]) {
+        auto last = last_forwarded.find(h);
+        for (auto& u : w)
+          if (last == last_forwarded.end() || u.source_time > last->second) catch_up.push_back(u);
+      }
+      std::stable_sort(
+          catch_up.begin(), catch_up.end(),
+          [](const item_update& a, const item_update& b) { return a.source_time < b.source_time; });
+      window[0].clear();
+      window[1].clear();
+      forward(to, catch_up);
+    } else if (cfg.pair.mode == config::pair_mode::warm && !handles.empty()) {
+      self->send(servers[to], atom::mode_v, handles, monitoring_mode::reporting);
+      if (from >= 0) self->send(servers[from], atom::mode_v, handles, monitoring_mode::disabled);
+    }
+  }
   if (to >= 0) cold_target = to;
   if (from >= 0 || to >= 0) {
     ++failovers;
@@ -90,6 +155,9 @@ void pair_state::evaluate(const std::string& cause) {
     want = active;
   } else if (healthy(active < 0 ? 0 : 1 - active) || (active < 0 && healthy(1))) {
     int other = active < 0 ? (healthy(0) ? 0 : 1) : 1 - active;
+    bool primary_pending =
+        states[0] == server_conn_state::connecting || states[0] == server_conn_state::idle;
+    if (active < 0 && other == 1 && primary_grace && primary_pending) other = -1;
     want = other;
     if (why.empty())
       why = active < 0 ? "first_connection"
@@ -97,7 +165,8 @@ void pair_state::evaluate(const std::string& cause) {
                 ? "condition"
                 : cause_of(states[active]);
   }
-  if (want != active) activate(want, why);
+  if (want != active && want >= 0) activate(want, why);
+  update_face();
   // Cold mode with nobody healthy: make sure someone is being tried.
   if (cfg.pair.mode == config::pair_mode::cold && !healthy(0) && !healthy(1)) {
     int target = cold_target;
@@ -158,8 +227,11 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
     sc.owner = caf::actor_cast<server_listener_actor>(self);
     sc.diagnostics = st.cfg.diagnostics;
     auto make = st.cfg.make_link;
-    sc.make_link = [make, i](std::shared_ptr<opcua::link_events> ev) {
-      return make(i, std::move(ev));
+    auto face = st.cfg.face;
+    sc.make_link = [make, i, face](std::shared_ptr<opcua::link_events> ev) {
+      auto link = make(i, std::move(ev));
+      if (face && link) face->set_forwarder(i, link->forwarder());
+      return link;
     };
     sc.parent = self->address(); // the servers end with the pair
     st.servers[i] = self->spawn(opc_server, std::move(sc));
@@ -177,7 +249,34 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
       self->send(st.servers[i], atom::monitor_v, monitor_items(p.monitors));
     }
   }
+  if (st.cfg.face) {
+    // Clients' items reach the pair as messages; the face outlives the actor, so it holds only
+    // the actor's address.
+    caf::actor_addr me = self->address();
+    st.cfg.face->set_item_listener([me](std::vector<opcua::pair_space::wanted_item> items) {
+      auto pair = caf::actor_cast<pair_actor>(me);
+      if (!pair) return;
+      std::vector<item_spec> specs;
+      for (auto& w : items) {
+        item_spec s;
+        s.handle = w.handle;
+        s.node_id = std::move(w.node_id);
+        s.sampling_ms = 0; // every change the server has
+        s.queue_size = 100;
+        specs.push_back(std::move(s));
+      }
+      caf::anon_send(pair, atom::monitor_v, std::move(specs));
+    });
+    auto face = st.cfg.face;
+    self->attach_functor([face] {
+      face->set_item_listener(nullptr);
+      face->set_active(-1);
+      face->set_all_bad(opcua::status::BadNoCommunication);
+    });
+  }
   st.apply_mode();
+  st.update_face();
+  self->delayed_send(self, std::chrono::milliseconds(p.status_timeout_ms), atom::retry_v);
   return {
       [self](server_state_change& c) {
         auto& st = self->state;
@@ -206,8 +305,18 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
             if (u.handle >= monitor_handle_base) pd.updates.push_back(u);
           if (!pd.updates.empty()) self->send(st.monitor, std::move(pd));
         }
-        if (st.active >= 0 && d.server == st.cfg.pair.alias + "/" + pair_state::which(st.active))
-          st.values_forwarded += d.updates.size();
+        int i = d.server == st.cfg.pair.alias + "/primary"     ? 0
+                : d.server == st.cfg.pair.alias + "/secondary" ? 1
+                                                               : -1;
+        if (i >= 0) st.forward(i, d.updates);
+      },
+      [self](atom::monitor, std::vector<item_spec>& specs) {
+        auto& st = self->state;
+        std::vector<item_spec> fresh;
+        for (auto& s : specs)
+          if (s.handle < monitor_handle_base && st.face_items.emplace(s.handle, s).second)
+            fresh.push_back(s);
+        if (!fresh.empty()) st.monitor_face_items(fresh);
       },
       [self](atom::status) { return self->state.status(); },
       [self](atom::switch_to, std::string& to) -> switch_result {
@@ -260,6 +369,10 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
         st.primary_settling = false;
         if (st.cfg.pair.return_to_primary && st.pinned < 0 && st.active == 1 && st.healthy(0))
           st.activate(0, "return_to_primary");
+      },
+      [self](atom::retry) {
+        self->state.primary_grace = false;
+        self->state.evaluate();
       },
       [self](atom::alternate, uint64_t gen) {
         auto& st = self->state;

@@ -7,6 +7,8 @@
 ///            else the other one if it is healthy              -> failover (cause: why the
 ///                                                                 active one is not healthy)
 ///            else nobody new: the pair reports no data (ServiceLevel 1) until one recovers.
+///   At start the primary is preferred: the secondary becomes active first only when the
+///            primary has failed, or after status_timeout_ms without it.
 ///   return_to_primary: running on the secondary, not pinned, the primary healthy for
 ///            return_settle_ms without interruption            -> back to the primary.
 ///
@@ -17,13 +19,17 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "actors/interfaces.hpp"
 #include "config/config.hpp"
 #include "transports/opcua/client/link.hpp"
+#include "transports/opcua/face/pair_space.hpp"
 
 namespace tandem {
 
@@ -36,6 +42,8 @@ struct pair_actor_config {
       make_link;
   caf::timespan alternate_min = std::chrono::seconds(1); ///< cold mode, nobody answering
   caf::timespan alternate_max = std::chrono::seconds(30);
+  /// What clients see of the pair (null: no face, as in the actor tests).
+  std::shared_ptr<opcua::pair_space> face;
   caf::actor_addr parent;
 };
 
@@ -53,11 +61,21 @@ struct pair_state {
   caf::timespan alternate_delay{0};
   uint64_t alternate_gen = 0;
   bool primary_settling = false;
+  bool primary_grace =
+      true; ///< at start, wait status_timeout_ms for the primary before the secondary
   uint64_t settle_gen = 0;
   uint64_t failovers = 0;
   bool has_last_failover = false;
   failover_record last_failover;
   uint64_t values_forwarded = 0;
+  /// Items clients of the face subscribe to, by handle.
+  std::map<uint32_t, item_spec> face_items;
+  /// Hot mode: each server's latest changes per face item (a short window), and the source
+  /// time of the last change forwarded per item, so a failover forwards the standby's changes
+  /// the failed server never delivered, in order.
+  std::array<std::unordered_map<uint32_t, std::deque<item_update>>, 2> window;
+  std::unordered_map<uint32_t, int64_t> last_forwarded;
+  static constexpr size_t window_size = 64;
 
   static const char* which(int i) { return i == 0 ? "primary" : i == 1 ? "secondary" : "none"; }
   bool condition_failing(int i) const;
@@ -68,6 +86,12 @@ struct pair_state {
   void evaluate(const std::string& cause = "");
   void activate(int to, const std::string& cause);
   void apply_mode();
+  /// Sends the face items to both servers with the mode each should report in.
+  void monitor_face_items(const std::vector<item_spec>& items);
+  /// Forwards the active server's changes of face items to the face.
+  void forward(int server, const std::vector<item_update>& updates);
+  /// Keeps the face's view (active server, ServiceLevel) current.
+  void update_face();
   int service_level() const;
   pair_status status() const;
 

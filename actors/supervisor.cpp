@@ -61,6 +61,7 @@ void supervisor_state::spawn_pair(const config::pair_section& p) {
   pc.make_link = [make, p](int i, std::shared_ptr<opcua::link_events> ev) {
     return make(p, i, std::move(ev));
   };
+  if (auto f = rt.faces.find(p.alias); f != rt.faces.end()) pc.face = f->second;
   pc.parent = self->address();
   pairs[p.alias] = self->spawn<caf::monitored>(pair, std::move(pc));
 }

@@ -15,6 +15,7 @@
 #include "config/config.hpp"
 #include "storage/event_store.hpp"
 #include "transports/opcua/client/link.hpp"
+#include "transports/opcua/face/pair_space.hpp"
 
 namespace tandem {
 
@@ -33,6 +34,9 @@ struct node_runtime {
   std::function<std::unique_ptr<opcua::server_link>(const config::pair_section&, int,
                                                     std::shared_ptr<opcua::link_events>)>
       make_link;
+  /// The face of each pair (by alias) that clients reach at opc.tcp://host:port/<alias>;
+  /// empty: no face (tests of the actors alone).
+  std::map<std::string, std::shared_ptr<opcua::pair_space>> faces;
   caf::timespan flush_timeout = std::chrono::seconds(5);
   int max_restarts = 5;
   caf::timespan restart_window = std::chrono::seconds(60);

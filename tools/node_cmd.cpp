@@ -27,6 +27,8 @@
 #include "storage/event_store.hpp"
 #include "tools/commands.hpp"
 #include "transports/console/server.hpp"
+#include "transports/opcua/face/pair_space.hpp"
+#include "transports/opcua/server/server.hpp"
 
 namespace tandem::tools {
 
@@ -144,6 +146,33 @@ int run_node(const std::string& config_path) {
       o.session_name = "tandem " + cfg.node.name + " " + p.alias;
       return opcua::make_ua_link(io, o, std::move(ev));
     };
+    // The face: each pair at opc.tcp://<face.listen>/<alias>.
+    std::shared_ptr<opcua::server_endpoint> face;
+    if (!cfg.pairs.empty()) {
+      opcua::server_options fo;
+      fo.host = cfg.face.listen.host;
+      fo.port = cfg.face.listen.port;
+      fo.application_uri = cfg.face.application_uri;
+      fo.product_uri = "urn:tandem";
+      fo.application_name = "Tandem " + cfg.node.name;
+      face = opcua::server_endpoint::create(io, fo);
+      for (const auto& p : cfg.pairs) {
+        opcua::pair_space_options po;
+        po.alias = p.alias;
+        po.application_uri = cfg.face.application_uri;
+        po.anonymous = cfg.face.anonymous;
+        auto space = std::make_shared<opcua::pair_space>(po);
+        rt.faces[p.alias] = space;
+        face->add_endpoint("/" + p.alias, space);
+      }
+      auto port = face->start();
+      if (!port) {
+        std::cerr << "tandem: cannot serve OPC UA clients on " << cfg.face.listen.text() << ": "
+                  << port.error().reason << "\n";
+        console_srv.stop();
+        return exit_startup;
+      }
+    }
     auto sup = sys.spawn(supervisor, cfg, rt);
 
     std::promise<caf::error> ended;
@@ -170,6 +199,10 @@ int run_node(const std::string& config_path) {
               << config::to_string(cfg.redundancy.node_role) << ", " << cfg.pairs.size() << " pair"
               << (cfg.pairs.size() == 1 ? "" : "s") << "); console: " << cfg.node.console_socket
               << std::endl;
+    if (face)
+      for (const auto& p : cfg.pairs)
+        std::cout << "tandem: pair " << p.alias << " served at opc.tcp://" << cfg.face.listen.host
+                  << ":" << face->port() << "/" << p.alias << std::endl;
 
     caf::error reason = ended.get_future().get();
     if (reason && reason != caf::exit_reason::user_shutdown && reason != caf::exit_reason::normal) {
@@ -177,6 +210,7 @@ int run_node(const std::string& config_path) {
       code = exit_failure;
     }
     console_srv.stop();
+    if (face) face->stop();
     signals.cancel();
     work.reset();
     io.stop();

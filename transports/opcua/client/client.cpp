@@ -54,6 +54,16 @@ void ua_client::send_request(Request req, std::chrono::milliseconds timeout,
   });
 }
 
+void ua_client::send_raw(Request req, std::function<void(result<Response>)> h,
+                         std::chrono::milliseconds timeout) {
+  if (timeout.count() <= 0) timeout = opts_.request_timeout;
+  asio::post(channel_->strand(), [self = shared_from_this(), req = std::move(req), timeout,
+                                  h = std::move(h)]() mutable {
+    request_header(req).authentication_token = self->auth_token_;
+    self->channel_->send(std::move(req), timeout, std::move(h));
+  });
+}
+
 void ua_client::send_on_strand(Request req, std::chrono::milliseconds timeout,
                                std::function<void(result<Response>)> h) {
   channel_->send(std::move(req), timeout, [h = std::move(h)](result<Response> r) {

@@ -51,6 +51,11 @@ public:
     });
   }
 
+  /// Sends any request with the session's authentication token and hands back the response as
+  /// it came (a ServiceFault or a Bad serviceResult included): what a proxy forwards.
+  void send_raw(Request req, std::function<void(result<Response>)> h,
+                std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+
   /// The endpoints the server announced in GetEndpoints (valid after connect()).
   const Array<EndpointDescription>& endpoints() const { return endpoints_; }
   const NodeId& session_id() const { return session_id_; }

@@ -23,6 +23,7 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
   uint64_t generation = 0;
   uint32_t subscription_id = 0;
   bool subscription_pending = false;
+  bool session_up = false; ///< connect() succeeded and the connection was not lost since
   std::vector<std::pair<std::vector<item_spec>, double>>
       waiting;                           ///< monitor() before the subscription
   std::map<uint32_t, uint32_t> item_ids; ///< owner handle -> monitored item id
@@ -35,6 +36,7 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
     client.reset();
     subscription_id = 0;
     subscription_pending = false;
+    session_up = false;
     waiting.clear();
     item_ids.clear();
   }
@@ -62,6 +64,7 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
     client->connect([self, gen](const error* e) {
       if (gen != self->generation) return;
       if (e) return self->report_down(gen, *e);
+      self->session_up = true;
       self->events->up(link_up{gen});
     });
   }
@@ -271,6 +274,34 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
   }
 };
 
+/// Forwards on the link's strand to its session of the moment.
+class ua_forwarder : public request_forwarder {
+public:
+  explicit ua_forwarder(std::weak_ptr<ua_link_state> st) : st_(std::move(st)) {}
+  void forward(Request req, std::function<void(Response)> done) override {
+    uint32_t handle = request_header(req).request_handle;
+    auto fail = [handle](StatusCode sc) {
+      ServiceFault f;
+      f.response_header.request_handle = handle;
+      f.response_header.timestamp = DateTime::now();
+      f.response_header.service_result = sc;
+      return Response(std::move(f));
+    };
+    auto st = st_.lock();
+    if (!st) return done(fail(status::BadNoCommunication));
+    asio::post(st->strand, [st, req = std::move(req), done = std::move(done), fail]() mutable {
+      if (!st->client || !st->session_up) return done(fail(status::BadNoCommunication));
+      st->client->send_raw(std::move(req), [done = std::move(done), fail](result<Response> r) {
+        if (!r) return done(fail(r.error().code));
+        done(std::move(*r));
+      });
+    });
+  }
+
+private:
+  std::weak_ptr<ua_link_state> st_;
+};
+
 class ua_link : public server_link {
 public:
   ua_link(asio::io_context& io, ua_link_options opts, std::shared_ptr<link_events> events)
@@ -310,6 +341,10 @@ public:
     asio::post(st_->strand, [st = st_, generation, handles = std::move(handles), mode]() mutable {
       st->set_mode(generation, std::move(handles), mode);
     });
+  }
+
+  std::shared_ptr<request_forwarder> forwarder() override {
+    return std::make_shared<ua_forwarder>(st_);
   }
 
 private:

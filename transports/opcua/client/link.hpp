@@ -28,6 +28,16 @@ public:
   virtual void data(data_batch msg) = 0;
 };
 
+/// Forwards a client's request to one upstream server's current session (the face of a pair).
+/// `done` is called exactly once, from the link's strand: the upstream response as it came, or
+/// a ServiceFault (BadNoCommunication when the server is not connected, the transport's code
+/// when the request failed on the way).
+class request_forwarder {
+public:
+  virtual ~request_forwarder() = default;
+  virtual void forward(Request req, std::function<void(Response)> done) = 0;
+};
+
 /// Commands to one upstream server. Every call returns at once; results come as reports, each
 /// carrying the `generation` of the connection it belongs to.
 class server_link {
@@ -46,6 +56,8 @@ public:
   /// Changes the monitoring mode of items already created.
   virtual void set_mode(uint64_t generation, std::vector<uint32_t> handles,
                         monitoring_mode mode) = 0;
+  /// Forwards requests to whatever session the link has at the time (null: cannot forward).
+  virtual std::shared_ptr<request_forwarder> forwarder() { return nullptr; }
 };
 
 struct ua_link_options {

@@ -196,6 +196,13 @@ bool memory_address_space::set_value(const NodeId& id, DataValue value) {
   return true;
 }
 
+void address_space::forward(Request req, std::function<void(Response)> done) {
+  ServiceFault f;
+  f.response_header.request_handle = request_header(req).request_handle;
+  f.response_header.service_result = status::BadServiceUnsupported;
+  done(Response(std::move(f)));
+}
+
 void memory_address_space::store(node& n, DataValue value) {
   n.value = std::move(value);
   for (auto& [token, sink] : n.watchers)

@@ -66,6 +66,15 @@ public:
   /// Stops a watch; when it returns, its sink is not running and will not run again.
   virtual void unwatch(uint64_t token) { (void)token; }
 
+  /// A proxy's address space: when true, the server hands it the attribute, view and method
+  /// requests (Read, Write, Browse, BrowseNext, TranslateBrowsePathsToNodeIds, RegisterNodes,
+  /// UnregisterNodes, Call) once it has checked the session, instead of calling read/write/
+  /// browse. Subscriptions stay in the server and use watch() and read().
+  virtual bool forwards() const { return false; }
+  /// Answers a forwarded request: `done` is called exactly once, from any thread, with the
+  /// response or a ServiceFault (the server sets the response's request handle and timestamp).
+  virtual void forward(Request req, std::function<void(Response)> done);
+
   /// Whether the endpoint offers a user-name token policy (policyId "username").
   virtual bool allows_user_names() const { return false; }
   /// Whether anonymous clients may activate sessions (the "anonymous" token policy).

@@ -606,9 +606,38 @@ private:
     }
     if (auto* publish = std::get_if<PublishRequest>(&*req))
       return on_publish(*publish, m.request_id);
+    if (space_ && space_->forwards() && forwardable(*req))
+      return forward(std::move(*req), m.request_id);
     uint32_t max_response = 0;
     Response resp = std::visit([&](const auto& r) { return on(r, max_response); }, *req);
     send_response(m.request_id, std::move(resp), max_response);
+  }
+
+  static bool forwardable(const Request& r) {
+    return std::holds_alternative<ReadRequest>(r) || std::holds_alternative<WriteRequest>(r) ||
+           std::holds_alternative<BrowseRequest>(r) ||
+           std::holds_alternative<BrowseNextRequest>(r) ||
+           std::holds_alternative<TranslateBrowsePathsToNodeIdsRequest>(r) ||
+           std::holds_alternative<RegisterNodesRequest>(r) ||
+           std::holds_alternative<UnregisterNodesRequest>(r) ||
+           std::holds_alternative<CallRequest>(r);
+  }
+
+  /// Hands a request to a proxy address space after the session checks; its answer comes back
+  /// on this connection's strand, with the client's request handle.
+  void forward(Request req, uint32_t request_id) {
+    RequestHeader header = request_header(req);
+    std::shared_ptr<server_session> s;
+    uint32_t max_response = 0;
+    StatusCode sc = check_call(header, 1, s, max_response);
+    if (sc.is_bad()) return send_response(request_id, Response(fault(header, sc)), 0);
+    s->space->forward(std::move(req),
+                      [self = shared_from_this(), request_id, header, max_response](Response resp) {
+                        ResponseHeader& rh = response_header(resp);
+                        rh.request_handle = header.request_handle;
+                        rh.timestamp = DateTime::now();
+                        self->post_response(request_id, std::move(resp), max_response);
+                      });
   }
 
   void send_response(uint32_t request_id, Response resp, uint32_t max_size) {

@@ -1,0 +1,110 @@
+#pragma once
+/// What OPC UA clients see of a redundant pair at opc.tcp://host:port/<alias>: an address space
+/// for the server face that is a proxy of the pair's active server.
+///
+///  * Read, Write, Browse, BrowseNext, TranslateBrowsePathsToNodeIds, RegisterNodes,
+///    UnregisterNodes and Call are forwarded to the active server's session (`forward`); with
+///    no active server they get BadNoCommunication. A Read mixing the pair's own nodes
+///    (ServiceLevel, RedundancySupport) with others is split and merged.
+///  * Subscriptions live in the face: a client's monitored item watches a pair item; the first
+///    watch of a node asks the PAIR (the item listener) to monitor it upstream, and the PAIR
+///    delivers the active server's changes (`deliver`), so a failover changes where values come
+///    from, never the client's subscription, sequence numbers or session.
+///  * ServiceLevel (i=2267) and RedundancySupport (i=3709) are the pair's, not the server's.
+///
+/// Threading: the face calls it from its connection strands, the PAIR actor from its own
+/// thread; one mutex guards it, and watch sinks run under it (they only queue).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "messages/server.hpp"
+#include "transports/opcua/client/link.hpp"
+#include "transports/opcua/server/address_space.hpp"
+
+namespace tandem::opcua {
+
+struct pair_space_options {
+  std::string alias;
+  std::string application_uri = "urn:tandem"; ///< the node's, for ServerArray
+  bool anonymous = true;
+  /// Checks a user name and plain password (empty: no user-name logins).
+  std::function<bool(const std::string&, const std::string&)> user_check;
+};
+
+class pair_space : public address_space {
+public:
+  /// An item clients want: the handle the PAIR uses upstream and the NodeId text.
+  struct wanted_item {
+    uint32_t handle = 0;
+    std::string node_id;
+  };
+  using item_listener = std::function<void(std::vector<wanted_item>)>;
+
+  explicit pair_space(pair_space_options opts);
+
+  // -- wiring ------------------------------------------------------------------------------------
+  /// The forwarder of server 0 (primary) or 1 (secondary).
+  void set_forwarder(int server, std::shared_ptr<request_forwarder> f);
+  /// Where new items go (the PAIR); called at once with the items wanted so far.
+  void set_item_listener(item_listener l);
+
+  // -- from the PAIR -----------------------------------------------------------------------------
+  /// The server requests go to: 0, 1, or -1 (none: BadNoCommunication).
+  void set_active(int server);
+  int active() const;
+  void set_service_level(uint8_t level);
+  /// Changes of the active server's items, in order. Updates with an empty value carry only a
+  /// status (an item the server refused, for instance).
+  void deliver(const std::vector<item_update>& updates);
+  /// Every item's value becomes bad with `sc` (no server left), keeping its last value.
+  void set_all_bad(StatusCode sc);
+  /// The handles of every item clients asked for.
+  std::vector<wanted_item> items() const;
+
+  // -- address_space ---------------------------------------------------------------------------
+  DataValue read(const NodeId& node, uint32_t attribute) override;
+  StatusCode write(const NodeId& node, uint32_t attribute, const DataValue& value) override;
+  result<std::vector<ReferenceDescription>> browse(const NodeId& node, BrowseDirection direction,
+                                                   const NodeId& reference_type,
+                                                   bool include_subtypes) override;
+  Array<String> namespace_array() override;
+  uint64_t watch(const NodeId& node, uint32_t attribute, change_sink sink) override;
+  void unwatch(uint64_t token) override;
+  bool forwards() const override { return true; }
+  void forward(Request req, std::function<void(Response)> done) override;
+  bool allows_user_names() const override;
+  bool allows_anonymous() const override { return opts_.anonymous; }
+  StatusCode check_user(const std::string& user, const std::string& password) override;
+
+private:
+  struct item {
+    uint32_t handle = 0;
+    NodeId node;
+    DataValue last; ///< BadWaitingForInitialData until the first value
+    std::vector<std::pair<uint64_t, change_sink>> sinks;
+  };
+  /// The pair's own value of a node, if it is one of the pair's own nodes.
+  std::optional<DataValue> own_value(const NodeId& node) const;
+  void store(item& it, DataValue dv);
+
+  pair_space_options opts_;
+  mutable std::mutex mutex_;
+  std::array<std::shared_ptr<request_forwarder>, 2> forwarders_;
+  int active_ = -1;
+  uint8_t service_level_ = 1;
+  item_listener listener_;
+  uint32_t next_handle_ = 1;
+  std::unordered_map<NodeId, item> items_;         ///< by node
+  std::unordered_map<uint32_t, NodeId> by_handle_; ///< handle -> node
+  std::unordered_map<uint64_t, NodeId> watches_;   ///< token -> node
+  uint64_t next_watch_ = 1;
+};
+
+} // namespace tandem::opcua
