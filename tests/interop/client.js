@@ -11,13 +11,15 @@ for (const k of ["log", "info", "debug", "warn"]) {
 
 const USAGE = `usage: node client.js SUBCOMMAND URL ... [common options]
   read URL NODEID...                       {"values":[{"nodeId","value","dataType","status","sourceTimestamp","serverTimestamp"}]}
-  write URL NODEID TYPE VALUE              {"status":"Good"|...}   (TYPE like Double, Int32, Boolean, String; Double[] + JSON array)
+  write URL NODEID TYPE VALUE [NODEID TYPE VALUE]...
+                                           {"status":"Good"|...}   (TYPE like Double, Int32, Boolean, String; Double[] + JSON array)
+                                           several writes: {"status":<first>,"statuses":[...]} (one Write request)
   browse URL [NODEID] [--max-depth D]      {"nodes":[{"nodeId","browseName","nodeClass","parent"}]}  (default i=85 Objects)
   subscribe URL (--items N [--prefix ns=1;s=Sim.Item] [--width W] [--start K] | NODEID...) [--publish-ms P]
             [--sampling-ms S] [--queue-size Q] [--lifetime-count L] [--keepalive-count K] [--seconds T]
-            [--print-values]
+            [--print-values] [--ts-grid-ms G] [--channel-events]
   latency URL NODEID [--count N] [--warmup W]
-  session URL [--seconds T] [--interval-ms I] [--node NODEID]
+  session URL [--seconds T] [--interval-ms I] [--node NODEID] [--channel-events]
 common options:
   --user NAME --password PW   user-name login (default anonymous)
   --timeout-ms MS             connect+session deadline; whole command for read/write/browse/latency (default 15000)
@@ -35,7 +37,7 @@ class UsageError extends Error {}
 function parseArgs(argv) {
     const positional = [];
     const opts = {};
-    const flags = new Set(["--in-memory-pki", "--print-values", "--help", "-h"]);
+    const flags = new Set(["--in-memory-pki", "--print-values", "--channel-events", "--help", "-h"]);
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a.startsWith("--") || a === "-h") {
@@ -63,9 +65,9 @@ const ALLOWED = {
     read: [],
     write: [],
     browse: ["--max-depth"],
-    subscribe: ["--items", "--print-values", "--prefix", "--width", "--start", "--publish-ms", "--sampling-ms", "--queue-size", "--lifetime-count", "--keepalive-count", "--seconds"],
+    subscribe: ["--items", "--print-values", "--prefix", "--width", "--start", "--publish-ms", "--sampling-ms", "--queue-size", "--lifetime-count", "--keepalive-count", "--seconds", "--ts-grid-ms", "--channel-events"],
     latency: ["--count", "--warmup"],
-    session: ["--seconds", "--interval-ms", "--node"]
+    session: ["--seconds", "--interval-ms", "--node", "--channel-events"]
 };
 const COMMON = ["--user", "--password", "--timeout-ms", "--pki", "--in-memory-pki"];
 
@@ -243,11 +245,19 @@ async function cmdRead(url, args) {
 }
 
 async function cmdWrite(url, args) {
-    if (args.length !== 3) throw new UsageError("write needs NODEID TYPE VALUE");
-    const [nodeId, type, value] = args;
-    const variant = makeVariant(type, value);
-    const sc = await session.write({ nodeId: opcua.resolveNodeId(nodeId), attributeId: opcua.AttributeIds.Value, value: { value: variant } });
-    emit({ status: sc.name });
+    if (args.length < 3 || args.length % 3 !== 0) throw new UsageError("write needs NODEID TYPE VALUE (one or more triples)");
+    const writes = [];
+    for (let i = 0; i < args.length; i += 3) {
+        const [nodeId, type, value] = args.slice(i, i + 3);
+        writes.push({ nodeId: opcua.resolveNodeId(nodeId), attributeId: opcua.AttributeIds.Value, value: { value: makeVariant(type, value) } });
+    }
+    if (writes.length === 1) {
+        const sc = await session.write(writes[0]);
+        emit({ status: sc.name });
+        return;
+    }
+    const scs = await session.write(writes);
+    emit({ status: scs[0].name, statuses: scs.map((sc) => sc.name) });
 }
 
 async function cmdBrowse(url, args, opts) {
@@ -329,7 +339,7 @@ async function cmdSubscribe(url, args, opts) {
     const nodeIdAt = (g) => (explicit ? args[g] : prefix + String(first + g).padStart(width, "0"));
     const printValues = !!opts["--print-values"];
     const ev = makeEventPrinter();
-    hookClientEvents(client, ev);
+    hookClientEvents(client, ev, opts);
     const publishMs = intOpt(opts, "--publish-ms", 100, 0);
     const samplingMs = intOpt(opts, "--sampling-ms", publishMs, 0);
     const queueSize = intOpt(opts, "--queue-size", 1, 0);
@@ -337,6 +347,7 @@ async function cmdSubscribe(url, args, opts) {
     const keepaliveCount = intOpt(opts, "--keepalive-count", 10, 1);
     const seconds = Number(opts["--seconds"] === undefined ? 10 : opts["--seconds"]);
     if (!(seconds > 0)) throw new UsageError("--seconds needs a positive number");
+    const tsGridMs = intOpt(opts, "--ts-grid-ms", 0, 0);
 
     const subscription = await session.createSubscription2({
         requestedPublishingInterval: publishMs,
@@ -351,6 +362,14 @@ async function cmdSubscribe(url, args, opts) {
     let keepalives = 0;
     const seen = new Uint8Array(items);
     let itemsSeen = 0;
+    // Per item: values received, arrival (ms since start) and sourceTimestamp (ms) of the last one.
+    const perItem = new Uint32Array(items);
+    const lastArrival = new Float64Array(items);
+    const lastSource = new Float64Array(items).fill(NaN);
+    let arrivalGapMax = 0;
+    let sourceGapMin = null;
+    let sourceGapMax = null;
+    let offGrid = 0;
     const lagHist = new Map(); // integer ms -> count, lag = receive time - sourceTimestamp (not for first values)
     let lagCount = 0;
     let lagMax = 0;
@@ -361,6 +380,7 @@ async function cmdSubscribe(url, args, opts) {
 
     const CHUNK = 1000;
     let failed = 0;
+    const created = new Uint8Array(items); // 1 = monitored item created with a Good status
     let revisedSamplingMs = null;
     let failedFirst = null; // first item that could not be created
     const groups = [];
@@ -377,9 +397,23 @@ async function cmdSubscribe(url, args, opts) {
         );
         group.on("changed", (_item, dv, index) => {
             const g = off + index;
-            if (printValues) emit({ event: "value", ...dataValueJson(nodeIdAt(g), dv), t_ms: Math.round(sinceStartMs()) });
+            const arrival = sinceStartMs();
+            if (printValues) emit({ event: "value", ...dataValueJson(nodeIdAt(g), dv), t_ms: Math.round(arrival) });
             notifications++;
             windowNotifications++;
+            if (perItem[g] > 0) arrivalGapMax = Math.max(arrivalGapMax, arrival - lastArrival[g]);
+            perItem[g]++;
+            lastArrival[g] = arrival;
+            if (dv.sourceTimestamp) {
+                const src = dv.sourceTimestamp.getTime();
+                if (tsGridMs > 0 && src % tsGridMs !== 0) offGrid++;
+                if (!Number.isNaN(lastSource[g])) {
+                    const gap = src - lastSource[g];
+                    sourceGapMin = sourceGapMin === null ? gap : Math.min(sourceGapMin, gap);
+                    sourceGapMax = sourceGapMax === null ? gap : Math.max(sourceGapMax, gap);
+                }
+                lastSource[g] = src;
+            }
             if (!seen[g]) {
                 seen[g] = 1;
                 itemsSeen++;
@@ -389,6 +423,9 @@ async function cmdSubscribe(url, args, opts) {
                 lagCount++;
                 if (lag > lagMax) lagMax = lag;
             }
+        });
+        group.monitoredItems.forEach((mi, k) => {
+            if (mi.statusCode && !mi.statusCode.isNotGood()) created[off + k] = 1;
         });
         for (const mi of group.monitoredItems) {
             if (!mi.statusCode || mi.statusCode.isNotGood()) {
@@ -423,6 +460,13 @@ async function cmdSubscribe(url, args, opts) {
     clearInterval(statsTimer);
     const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
     ev.mute();
+    let perItemMin = null;
+    let perItemMax = null;
+    for (let g = 0; g < items; g++) {
+        if (!created[g]) continue;
+        perItemMin = perItemMin === null ? perItem[g] : Math.min(perItemMin, perItem[g]);
+        perItemMax = perItemMax === null ? perItem[g] : Math.max(perItemMax, perItem[g]);
+    }
     emit({
         event: "summary",
         items,
@@ -435,6 +479,12 @@ async function cmdSubscribe(url, args, opts) {
         lag_ms_p50: histPercentile(lagHist, lagCount, 0.5),
         lag_ms_p99: histPercentile(lagHist, lagCount, 0.99),
         lag_ms_max: lagCount ? lagMax : null,
+        per_item_min: perItemMin,
+        per_item_max: perItemMax,
+        arrival_gap_ms_max: Math.round(arrivalGapMax),
+        source_gap_ms_min: sourceGapMin,
+        source_gap_ms_max: sourceGapMax,
+        ...(tsGridMs > 0 ? { off_grid: offGrid } : {}),
         events: { ...ev.counts }
     });
     try {
@@ -492,11 +542,21 @@ const CLIENT_EVENTS = {
     reconnection_canceled: "reconnection_canceled",
     timed_out_request: "timed_out_request"
 };
-function hookClientEvents(c, ev) {
+function hookClientEvents(c, ev, opts = {}) {
     for (const [src, dst] of Object.entries(CLIENT_EVENTS)) {
         c.on(src, (x) => ev(dst, x instanceof Error ? { error: x.message } : {}));
     }
     c.on("backoff", (retry, delay) => ev("backoff", { retry, delay_ms: delay }));
+    if (opts["--channel-events"]) {
+        // Secure channel token renewals (node-opcua renews at 75 % of the revised lifetime).
+        c.on("security_token_renewed", (channel, token) =>
+            ev("token_renewed", {
+                channel_id: token ? token.channelId : null,
+                token_id: token ? token.tokenId : null,
+                lifetime_ms: token ? token.revisedLifetime : null
+            })
+        );
+    }
 }
 function makeEventPrinter() {
     const counts = {};
@@ -523,7 +583,7 @@ async function cmdSession(url, args, opts) {
     const ev = makeEventPrinter();
     // Register before connecting so that nothing is missed.
     client = await makeClient(opts);
-    hookClientEvents(client, ev);
+    hookClientEvents(client, ev, opts);
     await withDeadline(
         (async () => {
             phase = "connect";
@@ -620,7 +680,7 @@ async function main() {
     opcua = await import("node-opcua");
     // Resolve NodeIds early so that a typo is a usage error, not a connection attempt.
     if (cmd === "read" || cmd === "latency" || (cmd === "write" && args.length > 0) || (cmd === "browse" && args.length > 0)) {
-        const ids = cmd === "write" ? [args[0]] : args;
+        const ids = cmd === "write" ? args.filter((_, i) => i % 3 === 0) : args;
         for (const a of ids) {
             try {
                 opcua.resolveNodeId(a);
@@ -629,7 +689,9 @@ async function main() {
             }
         }
     }
-    if (cmd === "write" && args.length === 3) makeVariant(args[1], args[2]);
+    if (cmd === "write" && args.length >= 3 && args.length % 3 === 0) {
+        for (let i = 0; i < args.length; i += 3) makeVariant(args[i + 1], args[i + 2]);
+    }
 
     const handlers = { read: cmdRead, write: cmdWrite, browse: cmdBrowse, subscribe: cmdSubscribe, latency: cmdLatency, session: cmdSession };
     if (cmd === "session") {
@@ -649,6 +711,14 @@ async function main() {
     }
 }
 
+// process.exit() drops what stdout has not handed to a pipe yet (node writes to pipes
+// asynchronously): a large document read slowly by the other end would be cut at 64 KiB.
+function exitWhenFlushed(code) {
+    if (process.stdout.writableLength === 0) process.exit(code);
+    process.stdout.once("drain", () => process.exit(code));
+    process.stdout.once("error", () => process.exit(code));
+}
+
 let exiting = false;
 async function finish(code) {
     if (exiting) return;
@@ -656,7 +726,9 @@ async function finish(code) {
     const force = setTimeout(() => process.exit(code), 5000);
     force.unref();
     await closeAll();
-    process.exit(code);
+    clearTimeout(force);
+    setTimeout(() => process.exit(code), 30000).unref(); // a reader that never reads
+    exitWhenFlushed(code);
 }
 process.on("SIGINT", () => finish(130));
 process.on("SIGTERM", () => finish(143));
