@@ -107,6 +107,7 @@ void pair_state::activate(int to, const std::string& cause) {
     }
   }
   if (to >= 0) cold_target = to;
+  failure_cause.clear();
   if (from >= 0 || to >= 0) {
     ++failovers;
     has_last_failover = true;
@@ -160,13 +161,21 @@ void pair_state::evaluate(const std::string& cause) {
     if (active < 0 && other == 1 && primary_grace && primary_pending) other = -1;
     want = other;
     if (why.empty())
-      why = active < 0 ? "first_connection"
+      why = active < 0               ? "first_connection"
+            : !failure_cause.empty() ? failure_cause
             : states[active] == server_conn_state::connected && condition_failing(active)
                 ? "condition"
                 : cause_of(states[active]);
   }
   if (want != active && want >= 0) activate(want, why);
   update_face();
+  // Cold mode: the active server failed and the standby is not connected: connect it at once
+  // (alternating with back-off starts only when it fails too).
+  if (cfg.pair.mode == config::pair_mode::cold && active >= 0 && !healthy(active) &&
+      cold_target == active && pinned < 0) {
+    cold_target = 1 - active;
+    apply_mode();
+  }
   // Cold mode with nobody healthy: make sure someone is being tried.
   if (cfg.pair.mode == config::pair_mode::cold && !healthy(0) && !healthy(1)) {
     int target = cold_target;
@@ -285,6 +294,10 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
                                                                : -1;
         if (i < 0) return;
         bool was = connected_like(st.states[i]);
+        // Why the active server stopped being healthy, kept for the failover record (in cold
+        // mode it is disconnected on purpose before the standby takes over).
+        if (i == st.active && st.healthy(i) && c.state != server_conn_state::connected)
+          st.failure_cause = cause_of(c.state);
         st.states[i] = c.state;
         st.details[i] = c.detail;
         if (st.monitor && was != connected_like(c.state)) {

@@ -58,6 +58,7 @@ struct pair_state {
   int active = -1;                             ///< -1 none, 0 primary, 1 secondary
   int pinned = -1;                             ///< the operator's choice, while it lasts
   int cold_target = 0;
+  std::string failure_cause; ///< why the active server stopped being healthy
   caf::timespan alternate_delay{0};
   uint64_t alternate_gen = 0;
   bool primary_settling = false;

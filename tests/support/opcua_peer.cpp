@@ -13,20 +13,31 @@ std::string interop_dir() {
 #endif
 }
 
+const char* to_string(peer_kind k) {
+  return k == peer_kind::tandem_sim ? "tandem_sim" : "node_opcua";
+}
+
 node_opcua_server::node_opcua_server(const temp_dir& dir, uint16_t port,
-                                     std::vector<std::string> extra_args, const std::string& name)
-    : dir_(dir), name_(name), port_(port == 0 ? free_port() : port), extra_(std::move(extra_args)) {
+                                     std::vector<std::string> extra_args, const std::string& name,
+                                     peer_kind kind)
+    : dir_(dir), name_(name), kind_(kind), port_(port == 0 ? free_port() : port),
+      extra_(std::move(extra_args)) {
   start();
 }
 
 bool node_opcua_server::start() {
   ok_ = false;
-  if (!std::filesystem::exists(interop_dir() + "/node_modules/node-opcua")) {
-    why_ = "node-opcua is not installed in " + interop_dir() + " (run tools/install-deps.sh)";
-    return false;
+  std::vector<std::string> argv;
+  if (kind_ == peer_kind::tandem_sim) {
+    argv = {tandem_binary(), "sim", "--port", std::to_string(port_), "--path", "/sim"};
+  } else {
+    if (!std::filesystem::exists(interop_dir() + "/node_modules/node-opcua")) {
+      why_ = "node-opcua is not installed in " + interop_dir() + " (run tools/install-deps.sh)";
+      return false;
+    }
+    argv = {"node", interop_dir() + "/server.js", "--port", std::to_string(port_), "--path",
+            "/sim"};
   }
-  std::vector<std::string> argv{
-      "node", interop_dir() + "/server.js", "--port", std::to_string(port_), "--path", "/sim"};
   argv.insert(argv.end(), extra_.begin(), extra_.end());
   proc_.reset();
   proc_ = std::make_unique<child_process>(
@@ -36,7 +47,7 @@ bool node_opcua_server::start() {
       [&] { return !proc_->running() || proc_->out().find("ready ") != std::string::npos; },
       std::chrono::seconds(60));
   if (!ready || !proc_->running()) {
-    why_ = "node-opcua server did not start: " + proc_->err().substr(0, 2000);
+    why_ = std::string(to_string(kind_)) + " server did not start: " + proc_->err().substr(0, 2000);
     return false;
   }
   ok_ = true;

@@ -1,5 +1,8 @@
 #pragma once
-/// The node-opcua test server (tests/interop/server.js) as a child process on a loopback port.
+/// An OPC UA test server as a child process on a loopback port: the node-opcua test server
+/// (tests/interop/server.js, the independent peer) or `tandem sim` (the project's own). Both
+/// take `--items N --rate-ms R`, serve the same built-in address space at /sim, print
+/// `ready PORT` and obey the same stdin commands.
 
 #include <memory>
 #include <string>
@@ -9,11 +12,16 @@
 
 namespace tandem::test {
 
+enum class peer_kind { node_opcua, tandem_sim };
+
+const char* to_string(peer_kind k);
+
 class node_opcua_server {
 public:
-  /// Starts server.js on `port` (0 = a free one) with extra arguments; check ok() / why().
+  /// Starts the server on `port` (0 = a free one) with extra arguments; check ok() / why().
   node_opcua_server(const temp_dir& dir, uint16_t port, std::vector<std::string> extra_args = {},
-                    const std::string& name = "opcua-server");
+                    const std::string& name = "opcua-server",
+                    peer_kind kind = peer_kind::node_opcua);
   /// Starts it again on the same port (after a kill).
   bool restart();
   bool ok() const { return ok_; }
@@ -29,6 +37,7 @@ private:
   bool start();
   const temp_dir& dir_;
   std::string name_;
+  peer_kind kind_;
   uint16_t port_;
   std::vector<std::string> extra_;
   int generation_ = 0;
@@ -39,5 +48,8 @@ private:
 
 /// Directory of tests/interop (the node-opcua scripts and their node_modules).
 std::string interop_dir();
+
+/// Either kind of test server.
+using opcua_test_server = node_opcua_server;
 
 } // namespace tandem::test

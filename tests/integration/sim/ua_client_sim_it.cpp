@@ -169,20 +169,8 @@ TEST_F(ua_client_sim_it, own_client_reads_writes_browses_and_subscribes) {
   EXPECT_FALSE(s.lost());
 }
 
-// BUG (transports/opcua/sim/simulation.cpp, simulation::start): a generated variable starts with
-// the value of the current tick k, but memory_address_space::add_variable stamps it with
-// DateTime::now() instead of k * rate_ms, and the first tick() posted by start() skips the
-// update because group.last_tick is already k. Until the next tick boundary (up to rate_ms: a
-// whole second with the default rate) clients read and receive off-grid source timestamps,
-// against docs/SIM.md ("at each instant T = k x rate_ms it takes the value for tick k, with T as
-// its source timestamp"); two simulators then also disagree on the first sample. Fix: stamp the
-// initial value, e.g. right after add_variable for generated variables:
-//   DataValue dv(value); dv.source_timestamp = DateTime::from_unix_ms(tick * rate);
-//   space_->set_value(id, std::move(dv));
-// (or let add_variable take a DataValue). Remove the GTEST_SKIP once fixed.
+// Values read before the first tick boundary are already the current tick's, stamped with it.
 TEST_F(ua_client_sim_it, values_read_before_the_first_tick_are_stamped_on_the_grid) {
-  GTEST_SKIP() << "known bug in tandem sim: initial values are stamped with the start-up "
-                  "instant (see the comment above this test)";
   // A one-minute tick: the read below comes long before the next boundary.
   constexpr int64_t rate = 60000;
   test::sim_process sim(dir_, {"--rate-ms", std::to_string(rate), "--items", "1"});

@@ -265,7 +265,10 @@ void sample(server_session& s, server_session::subscription& sub) {
   for (auto& [id, it] : sub.items) {
     if (it.mode == MonitoringMode::Disabled || (it.watch && !it.needs_current)) continue;
     it.needs_current = false;
-    enqueue(it, s.space->read(it.what.node_id, it.what.attribute_id), now);
+    DataValue dv = s.space->read(it.what.node_id, it.what.attribute_id);
+    // A watched item whose source has no value yet reports its first one when it comes.
+    if (it.watch && dv.status_or_good().code() == status::BadWaitingForInitialData.code()) continue;
+    enqueue(it, std::move(dv), now);
   }
 }
 

@@ -462,9 +462,16 @@ result<uint16_t> simulation::start() {
         uint64_t hash = fnv1a(var_path);
         int64_t tick = floor_div(now, rate);
         Variant value = initial ? *initial : generated(v, k, rate, hash, tick);
+        Variant first = value;
         if (!space_->add_variable(id, folder_id, QualifiedName{1, String(name)}, std::move(value),
                                   v.writable, LocalizedText(String(name))))
           return error{status::BadNodeIdInvalid, "variable " + var_path + " cannot be added"};
+        if (!initial) {
+          // The current tick's value carries the tick's instant, like every later one.
+          DataValue dv(std::move(first));
+          dv.source_timestamp = DateTime::from_unix_ms(tick * rate);
+          space_->set_value(id, std::move(dv));
+        }
         ++state_->variables;
         if (v.generator == sim_generator::static_value) continue;
         auto [g, fresh] = group_of_rate.emplace(rate, state_->groups.size());
