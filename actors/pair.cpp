@@ -74,6 +74,12 @@ void pair_state::update_face() {
   if (!cfg.face) return;
   cfg.face->set_active(healthy(active) ? active : -1);
   cfg.face->set_service_level(static_cast<uint8_t>(service_level()));
+  // No server to take data from: clients see BadNoCommunication (with the last value) until
+  // one comes back, except during a cold failover, while the standby is being connected.
+  bool cold_switching = cfg.pair.mode == config::pair_mode::cold && cold_target != active &&
+                        states[cold_target] != server_conn_state::lost;
+  if (!healthy(0) && !healthy(1) && !cold_switching && !face_items.empty())
+    cfg.face->set_all_bad(opcua::status::BadNoCommunication);
 }
 
 void pair_state::activate(int to, const std::string& cause) {
@@ -168,7 +174,6 @@ void pair_state::evaluate(const std::string& cause) {
                 : cause_of(states[active]);
   }
   if (want != active && want >= 0) activate(want, why);
-  update_face();
   // Cold mode: the active server failed and the standby is not connected: connect it at once
   // (alternating with back-off starts only when it fails too).
   if (cfg.pair.mode == config::pair_mode::cold && active >= 0 && !healthy(active) &&
@@ -194,6 +199,7 @@ void pair_state::evaluate(const std::string& cause) {
   } else {
     primary_settling = false;
   }
+  update_face();
 }
 
 int pair_state::service_level() const {

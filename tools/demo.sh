@@ -2,7 +2,8 @@
 # The README demo: installs what is needed, builds, starts two OPC UA simulation servers
 # (`tandem sim -c examples/sim/plant.toml` on 127.0.0.1:4841 and :4842, publishing the same values
 # at the same moments) and a Tandem node on examples/demo.toml that pairs them; shows live values,
-# the pair, kills the primary with kill -9 and shows the failover; then follows the node's event
+# the pair, a client watching the pair through the node's face while the primary is killed with
+# kill -9, and the failover; then follows the node's event
 # log until Ctrl-C (or DEMO_SECONDS, when set or when there is no terminal), and stops everything.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -66,9 +67,19 @@ echo
 echo "== tandem ua watch opc.tcp://127.0.0.1:4841/sim ns=1;s=Line1.Speed --count 3"
 "$tandem" ua watch opc.tcp://127.0.0.1:4841/sim "ns=1;s=Line1.Speed" --count 3 || true
 echo
+face="opc.tcp://127.0.0.1:4840/line1"
+echo "== a client watches the pair through the node's face ($face) while the primary is killed"
+"$tandem" ua watch "$face" "ns=1;s=Line1.Speed" "ns=1;s=Line1.Temperature" --interval-ms 500 \
+  --seconds 5 >"$logs/watch.txt" 2>&1 &
+watch_pid=$!
+sleep 2
 echo "== kill -9 the primary server"
 kill -9 "$primary_pid"
 wait_pair '"active":"secondary"' 30 || true
+wait "$watch_pid" || true
+cat "$logs/watch.txt"
+echo "   (the values carry on, from the secondary: the client kept its session)"
+echo
 "$tandem" console -c "$config" -e pairs
 echo
 seconds="${DEMO_SECONDS:-}"

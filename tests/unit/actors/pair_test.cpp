@@ -18,6 +18,8 @@ namespace {
 
 struct server_log {
   std::vector<std::string> calls;
+  std::vector<item_spec> monitored;                                     ///< every monitor() item
+  std::vector<std::pair<std::vector<uint32_t>, monitoring_mode>> modes; ///< set_mode() calls
   uint64_t generation = 0;
   std::vector<uint64_t> polls;
 };
@@ -32,8 +34,12 @@ public:
   void disconnect() override { l_.calls.push_back("disconnect"); }
   void drop() override { l_.calls.push_back("drop"); }
   void poll_status(uint64_t, uint64_t poll) override { l_.polls.push_back(poll); }
-  void monitor(uint64_t, std::vector<item_spec>, double) override {}
-  void set_mode(uint64_t, std::vector<uint32_t>, monitoring_mode) override {}
+  void monitor(uint64_t, std::vector<item_spec> items, double) override {
+    l_.monitored.insert(l_.monitored.end(), items.begin(), items.end());
+  }
+  void set_mode(uint64_t, std::vector<uint32_t> handles, monitoring_mode m) override {
+    l_.modes.emplace_back(std::move(handles), m);
+  }
 
 private:
   server_log& l_;
@@ -42,8 +48,10 @@ private:
 class pair_test : public test::actor_fixture {
 protected:
   void start(config::pair_mode mode, bool return_to_primary = true,
-             std::vector<config::monitor_entry> monitors = {}) {
+             std::vector<config::monitor_entry> monitors = {},
+             std::shared_ptr<opcua::pair_space> face = nullptr) {
     pair_actor_config c;
+    c.face = std::move(face);
     c.pair.alias = "line1";
     c.pair.primary = "opc.tcp://a:4840";
     c.pair.secondary = "opc.tcp://b:4840";
@@ -285,6 +293,152 @@ TEST_F(pair_test, fire_condition_fault_marks_the_active_server_failing) {
   auto bad = ask<std::string>(p, fault{fault_kind::fire_condition, "line1", "", 0, 9});
   ASSERT_TRUE(bad);
   EXPECT_NE(bad->find("no index 9"), std::string::npos) << *bad;
+}
+
+} // namespace
+
+namespace {
+
+/// The values a face client's monitored item receives.
+struct face_client {
+  std::vector<opcua::DataValue> values;
+  uint64_t token = 0;
+};
+
+opcua::DataValue counter_value(int64_t v) {
+  opcua::DataValue dv{opcua::Variant(v)};
+  dv.source_timestamp = opcua::DateTime::from_unix_ms(1000 * v);
+  return dv;
+}
+
+class pair_face_test : public pair_test {
+protected:
+  void SetUp() override {
+    face = std::make_shared<opcua::pair_space>(
+        opcua::pair_space_options{"line1", "urn:test", true, nullptr});
+  }
+  void TearDown() override {
+    if (client.token) face->unwatch(client.token);
+    pair_test::TearDown();
+  }
+  /// A client subscribes to ns=1;s=Counter through the face.
+  void subscribe() {
+    client.token =
+        face->watch(opcua::NodeId(1, opcua::String("Counter")), opcua::attribute_id::Value,
+                    [this](const opcua::DataValue& dv) { client.values.push_back(dv); });
+    run();
+  }
+  /// Server `i` reports counter value `v` (source time v seconds) for the face item.
+  void counter(int i, int64_t v) {
+    auto bytes = opcua::encode_to_vector(counter_value(v));
+    ASSERT_TRUE(bytes);
+    ASSERT_FALSE(logs[i].monitored.empty());
+    uint32_t handle = logs[i].monitored.front().handle;
+    self->send(
+        p, server_data{std::string("line1/") + (i == 0 ? "primary" : "secondary"),
+                       {item_update{handle, counter_value(v).source_timestamp->ticks, 0, *bytes}}});
+    run();
+  }
+  std::vector<int64_t> received() const {
+    std::vector<int64_t> out;
+    for (const auto& dv : client.values)
+      if (dv.value)
+        if (auto* x = dv.value->get_if<int64_t>()) out.push_back(*x);
+    return out;
+  }
+
+  std::shared_ptr<opcua::pair_space> face;
+  face_client client;
+};
+
+TEST_F(pair_face_test, hot_forwards_the_active_server_and_on_failover_the_changes_it_missed) {
+  start(config::pair_mode::hot, false, {}, face);
+  up(0);
+  up(1);
+  EXPECT_EQ(face->active(), 0);
+  subscribe();
+  // The client's item is monitored on both servers, reporting on both.
+  ASSERT_EQ(logs[0].monitored.size(), 1u);
+  ASSERT_EQ(logs[1].monitored.size(), 1u);
+  EXPECT_EQ(logs[0].monitored[0].node_id, "ns=1;s=Counter");
+  EXPECT_EQ(logs[1].monitored[0].mode, monitoring_mode::reporting);
+  counter(0, 1);
+  counter(1, 1);
+  counter(0, 2);
+  counter(1, 2);
+  counter(1, 3); // the primary dies before it delivers 3 and 4
+  counter(1, 4);
+  EXPECT_EQ(received(), (std::vector<int64_t>{1, 2}));
+  down(0);
+  EXPECT_EQ(face->active(), 1);
+  // The standby's changes after the last forwarded one, in order, then its live stream.
+  EXPECT_EQ(received(), (std::vector<int64_t>{1, 2, 3, 4}));
+  counter(1, 5);
+  counter(0, 99); // whatever the failed server still says is not forwarded
+  EXPECT_EQ(received(), (std::vector<int64_t>{1, 2, 3, 4, 5}));
+}
+
+TEST_F(pair_face_test, warm_reports_only_on_the_active_server_and_switches_modes_on_failover) {
+  start(config::pair_mode::warm, false, {}, face);
+  up(0);
+  up(1);
+  subscribe();
+  ASSERT_EQ(logs[0].monitored.size(), 1u);
+  ASSERT_EQ(logs[1].monitored.size(), 1u);
+  EXPECT_EQ(logs[0].monitored[0].mode, monitoring_mode::reporting);
+  EXPECT_EQ(logs[1].monitored[0].mode, monitoring_mode::disabled);
+  counter(0, 7);
+  EXPECT_EQ(received(), (std::vector<int64_t>{7}));
+  down(0);
+  ASSERT_FALSE(logs[1].modes.empty());
+  EXPECT_EQ(logs[1].modes.back().second, monitoring_mode::reporting);
+  EXPECT_EQ(logs[1].modes.back().first, (std::vector<uint32_t>{logs[1].monitored[0].handle}));
+  counter(1, 8); // the secondary's current value after enabling
+  EXPECT_EQ(received(), (std::vector<int64_t>{7, 8}));
+  EXPECT_EQ(
+      face->read(opcua::NodeId(opcua::node_ids::Server_ServiceLevel), opcua::attribute_id::Value)
+          .value,
+      opcua::Variant(uint8_t{150}));
+}
+
+TEST_F(pair_face_test, with_no_server_left_the_client_sees_bad_no_communication_then_recovers) {
+  start(config::pair_mode::hot, false, {}, face);
+  up(0);
+  up(1);
+  subscribe();
+  counter(0, 1);
+  down(0);
+  down(1);
+  EXPECT_EQ(face->active(), -1);
+  ASSERT_FALSE(client.values.empty());
+  EXPECT_EQ(client.values.back().status_or_good().code(), opcua::status::BadNoCommunication.code());
+  EXPECT_EQ(
+      face->read(opcua::NodeId(opcua::node_ids::Server_ServiceLevel), opcua::attribute_id::Value)
+          .value,
+      opcua::Variant(uint8_t{1}));
+  advance(500ms);
+  up(1);
+  counter(1, 5);
+  EXPECT_EQ(client.values.back().status_or_good().code(), opcua::status::Good.code());
+  EXPECT_EQ(received().back(), 5);
+}
+
+TEST_F(pair_face_test, the_primary_is_preferred_at_start_for_the_status_timeout) {
+  start(config::pair_mode::warm, true, {}, face);
+  up(1); // the secondary answers first
+  EXPECT_EQ(status().active, "none") << "took the secondary while the primary was connecting";
+  up(0);
+  EXPECT_EQ(status().active, "primary");
+}
+
+TEST_F(pair_face_test, the_secondary_becomes_active_when_the_primary_does_not_come) {
+  start(config::pair_mode::warm, true, {}, face);
+  up(1);
+  advance(499ms);
+  EXPECT_EQ(status().active, "none");
+  advance(1ms);
+  EXPECT_EQ(status().active, "secondary");
+  EXPECT_EQ(status().last_failover.cause, "first_connection");
 }
 
 } // namespace
