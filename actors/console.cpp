@@ -36,6 +36,9 @@ const std::vector<command_info>& console_commands() {
       {"switch", "switch ALIAS [primary|secondary]",
        "manual failover of a pair (to the other server when none is named); the secondary stays "
        "pinned until you switch back or it fails"},
+      {"verify", "verify ALIAS",
+       "compares the address spaces of a pair's two servers (namespaces, nodes, classes, "
+       "names) and lists the differences"},
       {"inject", "inject FAULT ...",
        "injects a fault (needs [debug] fault_injection = true); faults: drop_server ALIAS "
        "primary|secondary, stall_server ALIAS primary|secondary MS, drop_link, delay_link MS, "
@@ -224,6 +227,19 @@ void cmd_switch(console_ptr self, const std::shared_ptr<console_peer>& peer,
           [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
 }
 
+void cmd_verify(console_ptr self, const std::shared_ptr<console_peer>& peer,
+                const std::vector<std::string>& w) {
+  if (w.size() != 2) return reply_error(peer, "usage: verify ALIAS");
+  // Walking two large address spaces takes a while: a generous deadline.
+  self->request(self->state.cfg.node, std::chrono::seconds(120), atom::verify_v, w[1])
+      .then(
+          [peer](verify_result& r) {
+            if (!r.error.empty()) return reply_error(peer, r.error);
+            reply(peer, {{"identical", r.identical}, {"differences", r.differences}});
+          },
+          [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+}
+
 void execute(console_ptr self, const console_request& req) {
   auto& peer = req.peer;
   std::vector<std::string> w;
@@ -239,6 +255,7 @@ void execute(console_ptr self, const console_request& req) {
   if (cmd == "events") return cmd_events(self, peer, w);
   if (cmd == "inject") return cmd_inject(self, peer, w);
   if (cmd == "switch") return cmd_switch(self, peer, w);
+  if (cmd == "verify" && w.size() > 1) return cmd_verify(self, peer, w);
   if (std::find(coming_commands.begin(), coming_commands.end(), cmd) != coming_commands.end())
     return reply_error(peer, "'" + cmd +
                                  "' is not available in this version of Tandem yet; "

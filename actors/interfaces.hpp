@@ -45,6 +45,8 @@ using node_actor = caf::typed_actor<
     caf::replies_to<fault>::with<std::string>,
     // Operator switch of pair ALIAS to "primary", "secondary" or "" (the other one).
     caf::replies_to<atom::switch_to, std::string, std::string>::with<switch_result>,
+    // Compares a pair's two address spaces (console `verify ALIAS`).
+    caf::replies_to<atom::verify, std::string>::with<verify_result>,
     // Orderly stop: stop accepting, flush storage, stop every actor, then quit.
     caf::reacts_to<atom::shutdown>,
     // INTERNAL: a stall of the supervisor itself is over.
@@ -110,6 +112,9 @@ using pair_actor = caf::typed_actor<
     caf::replies_to<atom::status>::with<pair_status>,
     // Operator switch to "primary", "secondary" or "" (the other one).
     caf::replies_to<atom::switch_to, std::string>::with<switch_result>,
+    // Compares the two servers' address spaces; INTERNAL: a comparison finished.
+    caf::replies_to<atom::verify>::with<verify_result>,
+    caf::reacts_to<atom::verify, uint64_t, verify_result>,
     // Routes drop_server / stall_server to the named server; answers "" or an error.
     caf::replies_to<fault>::with<std::string>,
     // INTERNAL: check whether the primary has been healthy for return_settle_ms.

@@ -1,6 +1,8 @@
 #include "actors/pair.hpp"
 
 #include <algorithm>
+#include <mutex>
+#include <optional>
 #include <utility>
 
 #include "caf/typed_event_based_actor.hpp"
@@ -8,6 +10,7 @@
 #include "actors/monitor.hpp"
 #include "actors/opc_server.hpp"
 #include "actors/supervision.hpp"
+#include "transports/opcua/face/verify.hpp"
 
 namespace tandem {
 
@@ -388,6 +391,42 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
         st.primary_settling = false;
         if (st.cfg.pair.return_to_primary && st.pinned < 0 && st.active == 1 && st.healthy(0))
           st.activate(0, "return_to_primary");
+      },
+      [self](atom::verify) -> caf::result<verify_result> {
+        auto& st = self->state;
+        if (!st.cfg.face)
+          return verify_result{false, {}, "pair " + st.cfg.pair.alias + " has no OPC UA face"};
+        auto rp = self->make_response_promise<verify_result>();
+        uint64_t id = st.next_verify++;
+        st.verifies[id] = rp;
+        // Both walks run on the links' strands; the last one to finish reports to the actor.
+        struct both {
+          std::mutex m;
+          std::array<std::optional<opcua::space_digest>, 2> d;
+        };
+        auto shared = std::make_shared<both>();
+        caf::actor_addr me = self->address();
+        for (int i = 0; i < 2; ++i) {
+          opcua::walk_space(st.cfg.face->forwarder(i), 200000,
+                            [shared, i, me, id](opcua::space_digest d) {
+                              std::unique_lock<std::mutex> lock(shared->m);
+                              shared->d[static_cast<size_t>(i)] = std::move(d);
+                              if (!shared->d[0] || !shared->d[1]) return;
+                              auto diff = opcua::compare_spaces(*shared->d[0], *shared->d[1]);
+                              lock.unlock();
+                              if (auto pair = caf::actor_cast<pair_actor>(me))
+                                caf::anon_send(pair, atom::verify_v, id,
+                                               verify_result{diff.empty(), std::move(diff), ""});
+                            });
+        }
+        return rp;
+      },
+      [self](atom::verify, uint64_t id, verify_result& r) {
+        auto& st = self->state;
+        auto it = st.verifies.find(id);
+        if (it == st.verifies.end()) return;
+        it->second.deliver(std::move(r));
+        st.verifies.erase(it);
       },
       [self](atom::retry) {
         self->state.primary_grace = false;

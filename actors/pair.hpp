@@ -77,6 +77,9 @@ struct pair_state {
   std::array<std::unordered_map<uint32_t, std::deque<item_update>>, 2> window;
   std::unordered_map<uint32_t, int64_t> last_forwarded;
   static constexpr size_t window_size = 64;
+  /// `verify` requests waiting for both servers' address spaces.
+  std::map<uint64_t, caf::typed_response_promise<verify_result>> verifies;
+  uint64_t next_verify = 1;
 
   static const char* which(int i) { return i == 0 ? "primary" : i == 1 ? "secondary" : "none"; }
   bool condition_failing(int i) const;

@@ -234,6 +234,21 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
         }
         return self->delegate(it->second, atom::switch_to_v, std::move(to));
       },
+      [self](atom::verify, std::string& alias) -> caf::result<verify_result> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        auto it = st.pairs.find(alias);
+        if (it == st.pairs.end() || !it->second) {
+          std::string known;
+          for (auto& p : st.cfg.pairs)
+            known += (known.empty() ? "" : ", ") + p.alias;
+          return verify_result{false,
+                               {},
+                               "no running pair '" + alias + "' on this node (pairs: " +
+                                   (known.empty() ? std::string("none") : known) + ")"};
+        }
+        return self->delegate(it->second, atom::verify_v);
+      },
       [self](fault& f) -> caf::result<std::string> {
         if (self->state.stalled) return caf::skip;
         bool here = false;

@@ -47,6 +47,7 @@ CAF_ADD_ATOM(tandem, tandem::atom, switch_to, "switch_to")
 CAF_ADD_ATOM(tandem, tandem::atom, settle, "settle")
 CAF_ADD_ATOM(tandem, tandem::atom, alternate, "alternate")
 CAF_ADD_ATOM(tandem, tandem::atom, stale_check, "stale_chk")
+CAF_ADD_ATOM(tandem, tandem::atom, verify, "verify")
 
 // -- diagnostics ---------------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::event_report))
@@ -75,6 +76,7 @@ CAF_ADD_TYPE_ID(tandem, (tandem::condition_report))
 CAF_ADD_TYPE_ID(tandem, (tandem::node_status))
 CAF_ADD_TYPE_ID(tandem, (tandem::pair_status))
 CAF_ADD_TYPE_ID(tandem, (tandem::switch_result))
+CAF_ADD_TYPE_ID(tandem, (tandem::verify_result))
 
 // -- console (local only) ------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::console_request))
@@ -85,4 +87,5 @@ CAF_END_TYPE_ID_BLOCK(tandem)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tandem::node_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tandem::pair_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tandem::switch_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tandem::verify_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tandem::console_request)

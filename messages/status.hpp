@@ -45,6 +45,13 @@ struct switch_result {
   std::string error;  ///< why not, when !ok
 };
 
+/// `verify ALIAS`: whether a pair's two servers have the same address space.
+struct verify_result {
+  bool identical = false;
+  std::vector<std::string> differences; ///< for people, one per line
+  std::string error;                    ///< the pair could not be compared at all
+};
+
 struct node_status {
   std::string name;
   std::string role;  ///< independent | master | backup

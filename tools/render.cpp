@@ -111,6 +111,13 @@ std::string render_text(const std::string& command, const std::string& line) {
     return out;
   }
   if (doc.contains("event")) return event_line(doc["event"]);
+  if (doc.contains("identical") && doc.contains("differences")) {
+    if (doc["identical"] == true) return "identical: both servers have the same address space\n";
+    std::string out = "DIFFERENT:\n";
+    for (auto& d : doc["differences"])
+      out += "  " + (d.is_string() ? d.get<std::string>() : d.dump()) + "\n";
+    return out;
+  }
   if (doc.size() == 1 && doc.contains("ok")) return doc["ok"] == true ? "ok\n" : "failed\n";
   return doc.dump(2) + "\n";
 }

@@ -45,6 +45,12 @@ void pair_space::set_forwarder(int server, std::shared_ptr<request_forwarder> f)
   forwarders_[static_cast<size_t>(server)] = std::move(f);
 }
 
+std::shared_ptr<request_forwarder> pair_space::forwarder(int server) const {
+  if (server < 0 || server > 1) return nullptr;
+  std::lock_guard<std::mutex> lock(mutex_);
+  return forwarders_[static_cast<size_t>(server)];
+}
+
 void pair_space::set_item_listener(item_listener l) {
   std::vector<wanted_item> now;
   {

@@ -52,6 +52,7 @@ public:
   // -- wiring ------------------------------------------------------------------------------------
   /// The forwarder of server 0 (primary) or 1 (secondary).
   void set_forwarder(int server, std::shared_ptr<request_forwarder> f);
+  std::shared_ptr<request_forwarder> forwarder(int server) const;
   /// Where new items go (the PAIR); called at once with the items wanted so far.
   void set_item_listener(item_listener l);
 
