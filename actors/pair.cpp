@@ -242,6 +242,7 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
     sc.status_interval = std::chrono::milliseconds(p.status_interval_ms);
     sc.status_timeout = std::chrono::milliseconds(p.status_timeout_ms);
     sc.min_service_level = static_cast<int32_t>(p.min_service_level);
+    sc.publishing_ms = static_cast<double>(p.publishing_ms);
     sc.owner = caf::actor_cast<server_listener_actor>(self);
     sc.diagnostics = st.cfg.diagnostics;
     auto make = st.cfg.make_link;

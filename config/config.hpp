@@ -78,6 +78,7 @@ struct pair_section {
   int64_t status_interval_ms = 1000;
   int64_t status_timeout_ms = 1000;
   int64_t min_service_level = 1;
+  int64_t publishing_ms = 50; ///< publishing interval of Tandem's subscriptions on the servers
   std::string comment;
   std::vector<monitor_entry> monitors;
 };
