@@ -152,6 +152,7 @@ struct server_session {
     uint32_t lifetime_counter = 0;
     bool first_cycle = true;
     std::shared_ptr<server_session::inbox> changes = std::make_shared<server_session::inbox>();
+    uint64_t timer = 0; ///< the generation of its publishing timer (a transfer starts a new one)
   };
   /// A Publish waiting for a notification or keep-alive.
   struct parked_publish {
@@ -428,13 +429,20 @@ private:
                                 return;
                               if (ec) return self->close();
                               self->on_bytes(n);
-                              if (self->state_ != state::closed && self->state_ != state::closing)
+                              if (self->state_ == state::closed || self->state_ == state::closing)
+                                return;
+                              // A peer that does not read its responses is not read either
+                              // until they are written (no unbounded write queue).
+                              if (self->write_bytes_ > max_write_backlog)
+                                self->read_paused_ = true;
+                              else
                                 self->read();
                             });
   }
 
   void write(std::vector<uint8_t> bytes) {
     if (state_ == state::closed) return;
+    write_bytes_ += bytes.size();
     write_queue_.push_back(std::move(bytes));
     if (write_queue_.size() == 1) write_next();
   }
@@ -444,7 +452,13 @@ private:
                       [self = shared_from_this()](boost::system::error_code ec, size_t) {
                         if (self->state_ == state::closed) return;
                         if (ec) return self->close();
+                        self->write_bytes_ -= self->write_queue_.front().size();
                         self->write_queue_.pop_front();
+                        if (self->read_paused_ && self->write_bytes_ <= max_write_backlog / 2 &&
+                            self->state_ != state::closing) {
+                          self->read_paused_ = false;
+                          self->read();
+                        }
                         if (!self->write_queue_.empty())
                           self->write_next();
                         else if (self->state_ == state::closing)
@@ -460,6 +474,7 @@ private:
     socket_.close(ignored);
     lifetime_timer_.cancel();
     write_queue_.clear();
+    write_bytes_ = 0;
     server_->forget(this);
   }
 
@@ -494,7 +509,15 @@ private:
                          std::string("unexpected ") + message_type_code(hdr->type)});
     if (state_ == state::hello)
       return fatal(error{status::BadTcpMessageTypeInvalid, "secure message before HEL"});
-    auto ev = assembler_.add(chunk, opts_.limits);
+    auto sc = decode_secure_chunk(chunk, opts_.limits);
+    if (!sc) return fatal(sc.error());
+    // Every chunk names the channel and token (OPC 10000-6 §6.7.2): check them on each one, so
+    // that nothing is buffered for a channel that is not open or not this one.
+    if (sc->type != MessageType::Open) {
+      auto bad = channel_error(sc->secure_channel_id, sc->token_id);
+      if (bad) return fatal(*bad);
+    }
+    auto ev = assembler_.add(*sc);
     if (!ev) return fatal(ev.error());
     if (auto* m = std::get_if<AssembledMessage>(&*ev)) {
       if (m->type == MessageType::Open) return on_open(*m);
@@ -585,16 +608,21 @@ private:
 
   // -- MSG / CLO ---------------------------------------------------------------------------------
 
+  /// Why a MSG/CLO chunk for (channel, token) is not acceptable now, if it is not.
+  std::optional<error> channel_error(uint32_t channel, uint32_t token) const {
+    if (state_ != state::open) return error{status::BadTcpMessageTypeInvalid, "MSG before OPN"};
+    if (channel != channel_id_)
+      return error{status::BadSecureChannelIdInvalid, "message for channel " +
+                                                          std::to_string(channel) + ", this is " +
+                                                          std::to_string(channel_id_)};
+    if (token != token_id_ && (previous_token_id_ == 0 || token != previous_token_id_))
+      return error{status::BadSecureChannelTokenUnknown,
+                   "unknown token id " + std::to_string(token)};
+    return std::nullopt;
+  }
+
   void on_message(const AssembledMessage& m) {
-    if (state_ != state::open)
-      return fatal(error{status::BadTcpMessageTypeInvalid, "MSG before OPN"});
-    if (m.secure_channel_id != channel_id_)
-      return fatal(error{status::BadSecureChannelIdInvalid,
-                         "message for channel " + std::to_string(m.secure_channel_id) +
-                             ", this is " + std::to_string(channel_id_)});
-    if (m.token_id != token_id_ && (previous_token_id_ == 0 || m.token_id != previous_token_id_))
-      return fatal(error{status::BadSecureChannelTokenUnknown,
-                         "unknown token id " + std::to_string(m.token_id)});
+    if (auto bad = channel_error(m.secure_channel_id, m.token_id)) return fatal(*bad);
     if (m.type == MessageType::Close) return close();
 
     byte_span body(m.body);
@@ -1190,7 +1218,7 @@ private:
       sub.enabled = r.publishing_enabled;
       s->subscriptions[sub.id] = sub;
     }
-    server_->schedule_publish(s, sub.id, sub.interval_ms);
+    server_->schedule_publish(s, sub.id, sub.interval_ms, sub.timer);
     CreateSubscriptionResponse resp;
     resp.response_header = response_for(r.request_header);
     resp.subscription_id = sub.id;
@@ -1430,7 +1458,7 @@ private:
     if (sc.is_bad()) return fault(r.request_header, sc);
     TransferSubscriptionsResponse resp;
     resp.response_header = response_for(r.request_header);
-    std::vector<std::pair<uint32_t, double>> moved;
+    std::vector<std::pair<uint32_t, std::pair<double, uint64_t>>> moved;
     std::vector<delivery> out;
     {
       std::lock_guard<std::mutex> lock(server_->mutex_);
@@ -1445,7 +1473,8 @@ private:
             other->subscriptions.erase(it);
             if (other->subscriptions.empty())
               flush_publishes(*other, status::BadNoSubscription, out);
-            moved.emplace_back(id, sub.interval_ms);
+            ++sub.timer; // the old session's timer stops at its next cycle
+            moved.emplace_back(id, std::make_pair(sub.interval_ms, sub.timer));
             it = s->subscriptions.emplace(id, std::move(sub)).first;
           }
           if (r.send_initial_values)
@@ -1461,9 +1490,8 @@ private:
       }
     }
     deliver(out);
-    // The old session's timers stop when they no longer find the subscription there.
-    for (auto& [id, interval] : moved)
-      server_->schedule_publish(s, id, interval);
+    for (auto& [id, timer] : moved)
+      server_->schedule_publish(s, id, timer.first, timer.second);
     return resp;
   }
 
@@ -1497,6 +1525,9 @@ private:
   uint32_t token_id_ = 0;
   uint32_t previous_token_id_ = 0;
   std::deque<std::vector<uint8_t>> write_queue_;
+  size_t write_bytes_ = 0;   ///< bytes in write_queue_
+  bool read_paused_ = false; ///< the peer is not reading: neither are we
+  static constexpr size_t max_write_backlog = 4u << 20;
   std::vector<uint8_t> read_buf_;
 };
 
@@ -1564,11 +1595,12 @@ void server_endpoint::accept() {
 }
 
 void server_endpoint::schedule_publish(std::weak_ptr<server_session> session,
-                                       uint32_t subscription_id, double interval_ms) {
+                                       uint32_t subscription_id, double interval_ms,
+                                       uint64_t generation) {
   auto timer = std::make_shared<asio::steady_timer>(strand_);
   timer->expires_after(std::chrono::microseconds(static_cast<int64_t>(interval_ms * 1000)));
   timer->async_wait([self = shared_from_this(), timer, session = std::move(session),
-                     subscription_id](boost::system::error_code ec) mutable {
+                     subscription_id, generation](boost::system::error_code ec) mutable {
     if (ec || self->stopped_) return;
     auto s = session.lock();
     if (!s) return;
@@ -1577,7 +1609,7 @@ void server_endpoint::schedule_publish(std::weak_ptr<server_session> session,
     {
       std::lock_guard<std::mutex> lock(self->mutex_);
       auto it = s->subscriptions.find(subscription_id);
-      if (it == s->subscriptions.end()) return;
+      if (it == s->subscriptions.end() || it->second.timer != generation) return;
       auto now = steady::now();
       if (s->expired(now)) {
         // The session timed out: it goes, and its subscriptions with it.
@@ -1597,7 +1629,7 @@ void server_endpoint::schedule_publish(std::weak_ptr<server_session> session,
     for (auto& d : out)
       if (auto c = d.conn.lock()) c->post_response(d.request_id, std::move(d.response), d.max_size);
     if (next_interval > 0)
-      self->schedule_publish(std::move(session), subscription_id, next_interval);
+      self->schedule_publish(std::move(session), subscription_id, next_interval, generation);
   });
 }
 

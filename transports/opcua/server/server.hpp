@@ -91,9 +91,10 @@ private:
   std::shared_ptr<address_space> find_space(const std::string& path) const;
   uint32_t next_channel_id() { return next_channel_id_.fetch_add(1) + 1; }
   void forget(server_connection* c);
-  /// Runs one publishing cycle of a subscription after `interval_ms`, then re-arms itself.
+  /// Runs one publishing cycle of a subscription after `interval_ms`, then re-arms itself while
+  /// the subscription's timer generation is still `generation`.
   void schedule_publish(std::weak_ptr<server_session> session, uint32_t subscription_id,
-                        double interval_ms);
+                        double interval_ms, uint64_t generation);
 
   boost::asio::io_context& io_;
   server_options opts_;
