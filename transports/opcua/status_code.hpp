@@ -127,7 +127,8 @@ struct StatusCode {
   X(BadDisconnect, 0x80AD0000)                                                                     \
   X(BadConnectionClosed, 0x80AE0000)                                                               \
   X(BadInvalidState, 0x80AF0000)                                                                   \
-  X(BadMaxConnectionsReached, 0x80B70000)
+  X(BadMaxConnectionsReached, 0x80B70000)                                                          \
+  X(BadTooManyMonitoredItems, 0x80DB0000)
 
 /// Named constants: `status::BadDecodingError`, `status::Good`, ...
 namespace status {

@@ -195,7 +195,14 @@ inline StatusCode fault_status(const result<Response>& r) {
 
 class server_fixture : public ::testing::Test {
 protected:
-  server_fixture() : work_(boost::asio::make_work_guard(io)) {
+  static server_options test_options() {
+    server_options o;
+    o.min_session_timeout_ms = 100;
+    o.hello_timeout_ms = 1500;
+    return o;
+  }
+  explicit server_fixture(server_options o = test_options())
+      : work_(boost::asio::make_work_guard(io)) {
     space = std::make_shared<memory_address_space>();
     space->add_folder(NodeId(1, String("Sim")), NodeId(85), {1, "Sim"});
     space->add_variable(NodeId(1, String("Sim.Counter")), NodeId(1, String("Sim")), {1, "Counter"},
@@ -204,9 +211,6 @@ protected:
                         {1, "Setpoint"}, Variant(1.5), true);
     space->add_variable(NodeId(1, String("Sim.Text")), NodeId(1, String("Sim")), {1, "Text"},
                         Variant(String("hello")), true);
-    server_options o;
-    o.min_session_timeout_ms = 100;
-    o.hello_timeout_ms = 1500;
     server = server_endpoint::create(io, o);
     server->add_endpoint("/sim", space);
     auto p = server->start();

@@ -403,3 +403,65 @@ TEST_F(server_with_ua_client, an_unknown_path_is_refused) {
 }
 
 } // namespace
+
+namespace {
+
+/// A server with small connection and monitored-item limits.
+class limited_server : public server_fixture {
+protected:
+  static server_options limits() {
+    auto o = test_options();
+    o.max_connections = 2;
+    o.max_monitored_items_per_subscription = 2;
+    return o;
+  }
+  limited_server() : server_fixture(limits()) {}
+};
+
+TEST_F(limited_server, a_connection_over_the_limit_gets_err_and_the_others_keep_working) {
+  auto a = ready_client();
+  raw_client b(port);
+  // Both are accepted (asynchronously) before the third one comes.
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (server->connection_count() < 2 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(server->connection_count(), 2u);
+  raw_client c(port);
+  auto err = c.expect_error();
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->error.code(), status::BadMaxConnectionsReached.code());
+  ReadRequest r;
+  ReadValueId v;
+  v.node_id = NodeId(1, String("Sim.Counter"));
+  r.nodes_to_read.push_back(v);
+  auto resp = a->call(r);
+  ASSERT_TRUE(resp.ok());
+  EXPECT_NE(std::get_if<ReadResponse>(&*resp), nullptr);
+}
+
+TEST_F(limited_server, monitored_items_over_the_limit_are_refused_one_by_one) {
+  auto c = ready_client();
+  CreateSubscriptionRequest cs;
+  cs.requested_publishing_interval = 100;
+  auto r = c->call(cs);
+  ASSERT_TRUE(r.ok());
+  auto* csr = std::get_if<CreateSubscriptionResponse>(&*r);
+  ASSERT_NE(csr, nullptr);
+  CreateMonitoredItemsRequest ci;
+  ci.subscription_id = csr->subscription_id;
+  for (const char* n : {"Sim.Counter", "Sim.Setpoint", "Sim.Text"}) {
+    MonitoredItemCreateRequest item;
+    item.item_to_monitor.node_id = NodeId(1, String(n));
+    ci.items_to_create.push_back(item);
+  }
+  auto cr = c->call(ci);
+  ASSERT_TRUE(cr.ok());
+  auto* cmr = std::get_if<CreateMonitoredItemsResponse>(&*cr);
+  ASSERT_NE(cmr, nullptr);
+  ASSERT_EQ(cmr->results.size(), 3u);
+  EXPECT_TRUE(cmr->results[0].status_code.is_good());
+  EXPECT_TRUE(cmr->results[1].status_code.is_good());
+  EXPECT_EQ(cmr->results[2].status_code.code(), status::BadTooManyMonitoredItems.code());
+}
+
+} // namespace

@@ -1364,6 +1364,9 @@ private:
       it.mode = c.monitoring_mode;
       it.timestamps = r.timestamps_to_return;
       res.status_code = node_status[i];
+      if (res.status_code.is_good() &&
+          sub->items.size() >= opts_.max_monitored_items_per_subscription)
+        res.status_code = status::BadTooManyMonitoredItems;
       auto mode = static_cast<int32_t>(c.monitoring_mode);
       if (res.status_code.is_good() && (mode < 0 || mode > 2))
         res.status_code = status::BadMonitoringModeInvalid;
@@ -1583,12 +1586,31 @@ void server_endpoint::accept() {
     if (self->stopped_ || !self->acceptor_.is_open()) return;
     if (!ec) {
       ::fcntl(s.native_handle(), F_SETFD, FD_CLOEXEC);
-      auto c = std::make_shared<server_connection>(self, std::move(strand), std::move(s));
+      size_t open = 0;
       {
         std::lock_guard<std::mutex> lock(self->mutex_);
-        self->connections_[c.get()] = c;
+        open = self->connections_.size();
       }
-      c->start();
+      if (open >= self->opts_.max_connections) {
+        // Over the limit: say so (ERR needs no HEL) and close; the others are not affected.
+        ErrorMessage m;
+        m.error = status::BadMaxConnectionsReached;
+        m.reason = String("this server already has " + std::to_string(open) + " connections");
+        if (auto bytes = encode_error(m)) {
+          boost::system::error_code ignored;
+          s.non_blocking(true, ignored);
+          s.write_some(asio::buffer(*bytes), ignored);
+        }
+        boost::system::error_code ignored;
+        s.close(ignored);
+      } else {
+        auto c = std::make_shared<server_connection>(self, std::move(strand), std::move(s));
+        {
+          std::lock_guard<std::mutex> lock(self->mutex_);
+          self->connections_[c.get()] = c;
+        }
+        c->start();
+      }
     }
     self->accept();
   });

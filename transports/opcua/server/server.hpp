@@ -57,6 +57,8 @@ struct server_options {
   double min_publishing_interval_ms = 10;
   size_t max_subscriptions_per_session = 100;
   size_t max_publish_requests = 20; ///< parked per session; more: BadTooManyPublishRequests
+  size_t max_monitored_items_per_subscription = 1000000; ///< more: BadTooManyMonitoredItems
+  size_t max_connections = 1000; ///< more: ERR BadMaxConnectionsReached, then closed
   decode_limits limits;
 };
 
