@@ -229,29 +229,6 @@ int cmd_write(const ua_options& o) {
   return sc.is_bad() ? exit_usage : exit_ok;
 }
 
-const char* node_class_name(NodeClass c) {
-  switch (c) {
-  case NodeClass::Object:
-    return "Object";
-  case NodeClass::Variable:
-    return "Variable";
-  case NodeClass::Method:
-    return "Method";
-  case NodeClass::ObjectType:
-    return "ObjectType";
-  case NodeClass::VariableType:
-    return "VariableType";
-  case NodeClass::ReferenceType:
-    return "ReferenceType";
-  case NodeClass::DataType:
-    return "DataType";
-  case NodeClass::View:
-    return "View";
-  default:
-    return "Unspecified";
-  }
-}
-
 /// Browses `node` and every hierarchical child down to `depth`, following continuation points.
 int browse_tree(blocking_client& c, const ua_options& o, const NodeId& node, int depth, int level,
                 json& out, std::set<std::string>& seen) {

@@ -150,6 +150,29 @@ uint32_t binary_encoding_id(const Response& r) {
   return std::visit([](const auto& m) { return std::decay_t<decltype(m)>::binary_encoding_id; }, r);
 }
 
+const char* node_class_name(NodeClass c) {
+  switch (c) {
+  case NodeClass::Object:
+    return "Object";
+  case NodeClass::Variable:
+    return "Variable";
+  case NodeClass::Method:
+    return "Method";
+  case NodeClass::ObjectType:
+    return "ObjectType";
+  case NodeClass::VariableType:
+    return "VariableType";
+  case NodeClass::ReferenceType:
+    return "ReferenceType";
+  case NodeClass::DataType:
+    return "DataType";
+  case NodeClass::View:
+    return "View";
+  default:
+    return "Unspecified";
+  }
+}
+
 const char* message_type_name(uint32_t id) {
   for (const auto& e : body_types)
     if (e.id == id) return e.name;

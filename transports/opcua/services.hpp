@@ -33,6 +33,8 @@ enum class NodeClass : int32_t {
   DataType = 64,
   View = 128,
 };
+/// "Object", "Variable"... ("Unspecified" for anything else).
+const char* node_class_name(NodeClass c);
 enum class MonitoringMode : int32_t { Disabled = 0, Sampling = 1, Reporting = 2 };
 enum class DataChangeTrigger : int32_t { Status = 0, StatusValue = 1, StatusValueTimestamp = 2 };
 enum class ServerState : int32_t {

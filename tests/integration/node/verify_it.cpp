@@ -28,6 +28,26 @@ bool both_connected(test::node_process& n) {
   return p["primary"]["state"] == "connected" && p["secondary"]["state"] == "connected";
 }
 
+/// `verify line1` on a node pairing two sims started with these arguments.
+json verify_pair(const test::temp_dir& dir, std::vector<std::string> primary_args,
+                 std::vector<std::string> secondary_args) {
+  test::opcua_test_server a(dir, 0, std::move(primary_args), "primary",
+                            test::peer_kind::tandem_sim);
+  test::opcua_test_server b(dir, 0, std::move(secondary_args), "secondary",
+                            test::peer_kind::tandem_sim);
+  EXPECT_TRUE(a.ok()) << a.why();
+  EXPECT_TRUE(b.ok()) << b.why();
+  test::node_process n(dir, "node", node_config(a.url(), b.url()),
+                       dir.path() + "/data/console.sock");
+  std::string why;
+  EXPECT_TRUE(n.wait_ready(why)) << why;
+  EXPECT_TRUE(test::wait_for([&] { return both_connected(n); }, 30s));
+  json out;
+  out["verify"] = n.console("verify line1", 60000);
+  out["unknown"] = n.console("verify line9");
+  return out;
+}
+
 TEST(verify_it, lists_what_differs_between_the_two_address_spaces) {
   test::temp_dir dir;
   std::string other = dir.write("other.toml", R"([[folder]]
@@ -41,17 +61,8 @@ name = "Sim"
   [[folder.folder]]
   name = "Setpoint"
 )");
-  test::opcua_test_server a(dir, 0, {"--items", "2"}, "primary", test::peer_kind::tandem_sim);
-  test::opcua_test_server b(dir, 0, {"-c", other}, "secondary", test::peer_kind::tandem_sim);
-  ASSERT_TRUE(a.ok()) << a.why();
-  ASSERT_TRUE(b.ok()) << b.why();
-  test::node_process n(dir, "node", node_config(a.url(), b.url()),
-                       dir.path() + "/data/console.sock");
-  std::string why;
-  ASSERT_TRUE(n.wait_ready(why)) << why;
-  ASSERT_TRUE(test::wait_for([&] { return both_connected(n); }, 30s));
-
-  auto v = n.console("verify line1", 60000);
+  auto out = verify_pair(dir, {"--items", "2"}, {"-c", other});
+  auto v = out["verify"];
   ASSERT_TRUE(v.contains("identical")) << v.dump();
   EXPECT_FALSE(v["identical"].get<bool>());
   std::vector<std::string> diffs = v["differences"].get<std::vector<std::string>>();
@@ -68,23 +79,14 @@ name = "Sim"
   for (auto& d : diffs)
     EXPECT_EQ(d.find("Counter"), std::string::npos) << d;
 
-  auto unknown = n.console("verify line9");
+  auto unknown = out["unknown"];
   ASSERT_TRUE(unknown.contains("error"));
   EXPECT_EQ(unknown["error"], "no running pair 'line9' on this node (pairs: line1)");
 }
 
 TEST(verify_it, the_same_address_space_is_identical) {
   test::temp_dir dir;
-  test::opcua_test_server a(dir, 0, {"--items", "50"}, "primary", test::peer_kind::tandem_sim);
-  test::opcua_test_server b(dir, 0, {"--items", "50"}, "secondary", test::peer_kind::tandem_sim);
-  ASSERT_TRUE(a.ok()) << a.why();
-  ASSERT_TRUE(b.ok()) << b.why();
-  test::node_process n(dir, "node", node_config(a.url(), b.url()),
-                       dir.path() + "/data/console.sock");
-  std::string why;
-  ASSERT_TRUE(n.wait_ready(why)) << why;
-  ASSERT_TRUE(test::wait_for([&] { return both_connected(n); }, 30s));
-  auto v = n.console("verify line1", 60000);
+  auto v = verify_pair(dir, {"--items", "50"}, {"--items", "50"})["verify"];
   EXPECT_EQ(v, json({{"identical", true}, {"differences", json::array()}})) << v.dump();
 }
 

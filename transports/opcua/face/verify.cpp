@@ -11,29 +11,6 @@ namespace {
 
 constexpr size_t browse_batch = 50;
 
-const char* class_name(NodeClass c) {
-  switch (c) {
-  case NodeClass::Object:
-    return "Object";
-  case NodeClass::Variable:
-    return "Variable";
-  case NodeClass::Method:
-    return "Method";
-  case NodeClass::ObjectType:
-    return "ObjectType";
-  case NodeClass::VariableType:
-    return "VariableType";
-  case NodeClass::ReferenceType:
-    return "ReferenceType";
-  case NodeClass::DataType:
-    return "DataType";
-  case NodeClass::View:
-    return "View";
-  default:
-    return "Unspecified";
-  }
-}
-
 /// "ns=2;s=A.B" -> "s=A.B" (the identifier without its namespace index).
 std::string identifier_of(const NodeId& id) {
   std::string text = id.to_string();
@@ -97,7 +74,7 @@ struct walker : std::enable_shared_from_this<walker> {
         out.truncated = true;
         continue;
       }
-      out.nodes[key] = std::string(class_name(r.node_class)) + " " +
+      out.nodes[key] = std::string(node_class_name(r.node_class)) + " " +
                        (r.browse_name.name.is_null() ? "" : r.browse_name.name.str());
       out.ids[key] = id.to_string();
       queue.push_back(id);
