@@ -12,11 +12,15 @@
 #include "tests/support/opcua_peer.hpp"
 #include "tests/support/process.hpp"
 
+#include "face_harness.hpp"
+
 using namespace tandem;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
+
+using namespace test::face;
 
 struct face_case {
   test::peer_kind kind;
@@ -25,44 +29,6 @@ struct face_case {
 
 std::string case_name(const testing::TestParamInfo<face_case>& i) {
   return std::string(test::to_string(i.param.kind)) + "_" + i.param.mode;
-}
-
-/// The JSON lines a client.js process printed so far.
-std::vector<json> lines_of(const test::child_process& p) {
-  std::vector<json> out;
-  std::string all = p.out();
-  size_t pos = 0;
-  while (pos < all.size()) {
-    size_t nl = all.find('\n', pos);
-    if (nl == std::string::npos) break; // a line still being written
-    auto j = json::parse(all.substr(pos, nl - pos), nullptr, false);
-    if (!j.is_discarded()) out.push_back(std::move(j));
-    pos = nl + 1;
-  }
-  return out;
-}
-
-std::vector<json> values_of(const test::child_process& p) {
-  std::vector<json> out;
-  for (auto& j : lines_of(p))
-    if (j.value("event", "") == "value") out.push_back(j);
-  return out;
-}
-
-int64_t unix_ms(const std::string& rfc3339) {
-  // "2026-11-22T20:03:24.500Z"
-  std::tm tm{};
-  strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  int64_t ms = static_cast<int64_t>(timegm(&tm)) * 1000;
-  auto dot = rfc3339.find('.');
-  if (dot != std::string::npos) ms += std::stoi(rfc3339.substr(dot + 1, 3));
-  return ms;
-}
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 class face_failover : public testing::TestWithParam<face_case> {};

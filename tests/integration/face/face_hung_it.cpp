@@ -1,0 +1,105 @@
+// A hung primary: SIGSTOP freezes the server process, so nothing closes and its TCP connection
+// stays up; only the status poll notices. The pair fails over after the status timeout (not
+// sooner, and within one poll interval plus the timeout), the client subscribed through the
+// face keeps its session and, in hot mode, every sample; when the server runs again (SIGCONT)
+// it is healthy again but the pair stays where it is (return_to_primary off).
+
+#include <csignal>
+#include <iostream>
+
+#include <gtest/gtest.h>
+
+#include "face_harness.hpp"
+
+using namespace tandem;
+using namespace tandem::test::face;
+using namespace std::chrono_literals;
+
+namespace {
+
+TEST(face_hung_server, a_stopped_primary_is_failed_over_after_the_status_timeout) {
+  test::temp_dir dir;
+  sim_pair s(dir);
+  ASSERT_TRUE(s.a.ok()) << s.a.why();
+  ASSERT_TRUE(s.b.ok()) << s.b.why();
+  pair_options p;
+  p.primary = s.a.url();
+  p.secondary = s.b.url();
+  p.mode = "hot";
+  p.status_interval_ms = 300;
+  p.status_timeout_ms = 300;
+  face_node n(dir, {p});
+  std::string why;
+  ASSERT_TRUE(n.wait_ready(why)) << why;
+  ASSERT_TRUE(test::wait_for(
+      [&] {
+        auto q = n.pair("line1");
+        return q.is_object() && q["active"] == "primary" && q["secondary"]["state"] == "connected";
+      },
+      30s))
+      << n.pair("line1").dump();
+
+  auto client = subscribe(dir, n.url("line1"), "ns=1;s=Sim.Counter", "client");
+  ASSERT_TRUE(test::wait_for([&] { return values_of(*client).size() >= 10; }, 30s))
+      << client->out() << client->err();
+
+  const int64_t stopped_at = now_ms();
+  const int64_t t0 = steady_ms();
+  s.a.proc().signal(SIGSTOP);
+  int64_t t1 = 0;
+  ASSERT_TRUE(test::wait_for(
+      [&] {
+        auto q = n.pair("line1");
+        if (!q.is_object() || q["active"] != "secondary") return false;
+        t1 = steady_ms();
+        return true;
+      },
+      10s))
+      << n.pair("line1").dump();
+  const int64_t failover_ms = t1 - t0;
+  std::cout << "[ hung primary ] SIGSTOP to active=secondary: " << failover_ms
+            << " ms (status_interval_ms " << p.status_interval_ms << ", status_timeout_ms "
+            << p.status_timeout_ms << ")\n";
+  RecordProperty("failover_ms", static_cast<int>(failover_ms));
+  EXPECT_GE(failover_ms, p.status_timeout_ms) << "failed over before the status timeout";
+  EXPECT_LT(failover_ms, p.status_interval_ms + p.status_timeout_ms + 1000);
+  auto q = n.pair("line1");
+  EXPECT_EQ(q["last_failover"]["cause"], "status_timeout") << q.dump();
+  EXPECT_EQ(q["last_failover"]["from"], "primary") << q.dump();
+  EXPECT_EQ(q["primary"]["state"], "status_timeout") << q.dump();
+  auto failovers = n.events_of("line1", "failover");
+  ASSERT_EQ(failovers.size(), 1u);
+  EXPECT_NE(failovers[0].value("text", "").find("status_timeout"), std::string::npos)
+      << failovers[0].dump();
+
+  // Values keep coming, from the secondary now.
+  ASSERT_TRUE(test::wait_for(
+      [&] { return good_values_since(values_of(*client), stopped_at + 200) >= 20; }, 20s))
+      << client->out() << client->err();
+
+  // The server runs again: healthy, but the pair stays on the secondary.
+  s.a.proc().signal(SIGCONT);
+  int64_t t2 = steady_ms();
+  ASSERT_TRUE(
+      test::wait_for([&] { return n.pair("line1")["primary"]["state"] == "connected"; }, 10s))
+      << n.pair("line1").dump();
+  std::cout << "[ hung primary ] SIGCONT to primary connected again: " << steady_ms() - t2
+            << " ms\n";
+  EXPECT_EQ(n.pair("line1")["active"], "secondary");
+  s.a.proc().signal(SIGTERM);
+  EXPECT_EQ(s.a.proc().wait(10s), 0) << s.a.proc().err();
+
+  auto lines = lines_of(*client);
+  EXPECT_EQ(reconnection_event(lines), "") << "the client lost its session or connection";
+  auto f = figures_of(values_of(*client));
+  std::cout << "[ hung primary ] client: " << f.count << " values, " << f.bad << " bad, "
+            << f.missing << " samples missing, longest gap in source time " << f.max_source_gap_ms
+            << " ms, in arrival " << f.max_arrival_gap_ms << " ms\n";
+  EXPECT_EQ(f.bad, 0u) << f.first_bad;
+  // Hot mode: the standby's changes the hung server never delivered are replayed.
+  EXPECT_EQ(f.missing, 0) << "hot failover lost samples";
+  EXPECT_EQ(f.repeated, 0);
+  EXPECT_EQ(n.stop(), 0) << n.proc().proc().err();
+}
+
+} // namespace
