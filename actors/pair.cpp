@@ -60,13 +60,15 @@ void pair_state::forward(int server, const std::vector<item_update>& updates) {
   bool hot = cfg.pair.mode == config::pair_mode::hot;
   for (const auto& u : updates) {
     if (u.handle >= monitor_handle_base || face_items.count(u.handle) == 0) continue;
-    if (server == active) {
+    if (server == active && serving(active)) {
       if (hot) last_forwarded[u.handle] = u.source_time;
       out.push_back(u);
     } else if (hot) {
       auto& w = window[server][u.handle];
       w.push_back(u);
-      if (w.size() > window_size) w.pop_front();
+      while (w.size() > max_window ||
+             (u.source_time != 0 && w.front().source_time < u.source_time - window_ticks()))
+        w.pop_front();
     }
   }
   values_forwarded += out.size();
@@ -75,13 +77,13 @@ void pair_state::forward(int server, const std::vector<item_update>& updates) {
 
 void pair_state::update_face() {
   if (!cfg.face) return;
-  cfg.face->set_active(healthy(active) ? active : -1);
+  cfg.face->set_active(serving(active) ? active : -1);
   cfg.face->set_service_level(static_cast<uint8_t>(service_level()));
   // No server to take data from: clients see BadNoCommunication (with the last value) until
   // one comes back, except during a cold failover, while the standby is being connected.
   bool cold_switching = cfg.pair.mode == config::pair_mode::cold && cold_target != active &&
                         states[cold_target] != server_conn_state::lost;
-  if (!healthy(0) && !healthy(1) && !cold_switching && !face_items.empty())
+  if (!serving(0) && !serving(1) && !cold_switching && !face_items.empty())
     cfg.face->set_all_bad(opcua::status::BadNoCommunication);
 }
 
@@ -206,7 +208,8 @@ void pair_state::evaluate(const std::string& cause) {
 }
 
 int pair_state::service_level() const {
-  if (!healthy(active)) return 1;
+  // OPC UA's bands: 1 no data, 2-199 degraded, 200-255 healthy.
+  if (!healthy(active)) return serving(active) ? 50 : 1;
   if (cfg.pair.mode == config::pair_mode::cold) return 255;
   return healthy(1 - active) ? 255 : 150;
 }

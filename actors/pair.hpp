@@ -76,13 +76,23 @@ struct pair_state {
   /// the failed server never delivered, in order.
   std::array<std::unordered_map<uint32_t, std::deque<item_update>>, 2> window;
   std::unordered_map<uint32_t, int64_t> last_forwarded;
-  static constexpr size_t window_size = 64;
+  /// The window reaches back as far as a hung server can go unnoticed (status interval and
+  /// timeout, one upstream publishing interval, and a margin), at most max_window per item.
+  int64_t window_ticks() const {
+    return (cfg.pair.status_interval_ms + cfg.pair.status_timeout_ms + cfg.pair.publishing_ms +
+            500) *
+           10000;
+  }
+  static constexpr size_t max_window = 4096;
   /// `verify` requests waiting for both servers' address spaces.
   std::map<uint64_t, caf::typed_response_promise<verify_result>> verifies;
   uint64_t next_verify = 1;
 
   static const char* which(int i) { return i == 0 ? "primary" : i == 1 ? "secondary" : "none"; }
   bool condition_failing(int i) const;
+  /// Connected, whatever its monitor conditions say: its data still reaches clients when no
+  /// server is healthy (availability first; the values carry their own status).
+  bool serving(int i) const { return i >= 0 && states[i] == server_conn_state::connected; }
   bool healthy(int i) const {
     return i >= 0 && states[i] == server_conn_state::connected && !condition_failing(i);
   }

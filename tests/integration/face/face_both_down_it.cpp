@@ -26,16 +26,6 @@ std::string case_name(const testing::TestParamInfo<const char*>& i) {
 TEST_P(face_both_down, the_client_sees_bad_then_good_again_without_reconnecting) {
   const std::string mode = GetParam();
   const std::string tag = "[ both down, " + mode + " ] ";
-  if (mode == "warm")
-    // Product bug (transports/opcua/client/link.cpp, ua_link_state::set_mode): a warm standby
-    // that reconnects and is made active at once never reports. On reconnection its items are
-    // created disabled (the standby's mode); the PAIR's SetMonitoringMode(Reporting) reaches the
-    // link while CreateSubscription/CreateMonitoredItems are still outstanding, and set_mode
-    // drops it (subscription_id == 0, or no item_ids entry yet) without remembering it. The
-    // pair shows the secondary active, connected, ServiceLevel 150, and the client gets only
-    // keep-alives until the secondary reconnects once more.
-    GTEST_SKIP() << "warm standby reconnected and activated at once stays disabled (link.cpp "
-                    "set_mode drops modes for items not created yet)";
   test::temp_dir dir;
   sim_pair s(dir);
   ASSERT_TRUE(s.a.ok()) << s.a.why();

@@ -27,6 +27,9 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
   std::vector<std::pair<std::vector<item_spec>, double>>
       waiting;                           ///< monitor() before the subscription
   std::map<uint32_t, uint32_t> item_ids; ///< owner handle -> monitored item id
+  /// The monitoring mode the owner last asked for, per handle: a set_mode() that comes while
+  /// the items are still being created is applied when they exist.
+  std::map<uint32_t, monitoring_mode> wanted_mode;
 
   explicit ua_link_state(client_channel::strand_type s) : strand(std::move(s)) {}
 
@@ -39,6 +42,7 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
     session_up = false;
     waiting.clear();
     item_ids.clear();
+    wanted_mode.clear(); // the owner gives every item's mode again with the next connection
   }
 
   void report_down(uint64_t gen, const error& e) {
@@ -196,6 +200,8 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
         }
         MonitoredItemCreateRequest r;
         r.item_to_monitor.node_id = *node;
+        auto wanted = wanted_mode.find(s.handle);
+        if (wanted != wanted_mode.end()) s.mode = wanted->second;
         r.monitoring_mode = static_cast<MonitoringMode>(static_cast<int32_t>(s.mode));
         r.requested_parameters.client_handle = s.handle;
         r.requested_parameters.sampling_interval = s.sampling_ms;
@@ -228,12 +234,25 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
               ++k;
             }
             self->events->items(std::move(rep));
+            // Modes asked for while the items were being created.
+            std::map<monitoring_mode, std::vector<uint32_t>> changed;
+            for (auto& s : handles) {
+              auto w = self->wanted_mode.find(s.handle);
+              if (w != self->wanted_mode.end() && w->second != s.mode &&
+                  self->item_ids.count(s.handle))
+                changed[w->second].push_back(s.handle);
+            }
+            for (auto& [mode, hs] : changed)
+              self->set_mode(gen, std::move(hs), mode);
           });
     }
   }
 
   void set_mode(uint64_t gen, std::vector<uint32_t> handles, monitoring_mode mode) {
-    if (gen != generation || !client || subscription_id == 0) return;
+    if (gen != generation || !client) return;
+    for (auto h : handles)
+      wanted_mode[h] = mode;
+    if (subscription_id == 0) return; // applied when the items are created
     SetMonitoringModeRequest req;
     req.subscription_id = subscription_id;
     req.monitoring_mode = static_cast<MonitoringMode>(static_cast<int32_t>(mode));
