@@ -454,15 +454,21 @@ private:
                         if (ec) return self->close();
                         self->write_bytes_ -= self->write_queue_.front().size();
                         self->write_queue_.pop_front();
-                        if (self->read_paused_ && self->write_bytes_ <= max_write_backlog / 2 &&
-                            self->state_ != state::closing) {
-                          self->read_paused_ = false;
-                          self->read();
-                        }
+                        // The next write first, so that at most one is ever in flight.
                         if (!self->write_queue_.empty())
                           self->write_next();
                         else if (self->state_ == state::closing)
-                          self->close();
+                          return self->close();
+                        if (self->read_paused_ && self->write_bytes_ <= max_write_backlog / 2) {
+                          self->read_paused_ = false;
+                          self->handle_chunks(); // what was received but left waiting
+                          if (self->state_ == state::closed || self->state_ == state::closing)
+                            return;
+                          if (self->write_bytes_ > max_write_backlog)
+                            self->read_paused_ = true;
+                          else
+                            self->read();
+                        }
                       });
   }
 
@@ -492,7 +498,14 @@ private:
 
   void on_bytes(size_t n) {
     splitter_.feed(byte_span(read_buf_.data(), n));
+    handle_chunks();
+  }
+
+  /// Handles the whole chunks received so far, stopping while the write backlog is over its
+  /// limit (the rest waits in the splitter until the peer reads).
+  void handle_chunks() {
     while (state_ != state::closed && state_ != state::closing) {
+      if (write_bytes_ > max_write_backlog) return;
       auto next = splitter_.next();
       if (!next) return fatal(next.error());
       if (!next->has_value()) return;
