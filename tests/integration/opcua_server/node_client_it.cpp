@@ -53,6 +53,8 @@ protected:
     work_.reset();
     io_.stop();
     thread_.join();
+    // The server's strands belong to io_, which is declared (and so destroyed) after it.
+    server.reset();
   }
 
   void SetUp() override {
