@@ -38,14 +38,8 @@ TEST_P(face_both_down, the_client_sees_bad_then_good_again_without_reconnecting)
   std::string why;
   ASSERT_TRUE(n.wait_ready(why)) << why;
   auto pair = [&] { return n.pair("line1"); };
-  ASSERT_TRUE(test::wait_for(
-      [&] {
-        auto q = pair();
-        return q.is_object() && q["active"] == "primary" &&
-               q["secondary"]["state"] == (mode == "cold" ? "idle" : "connected");
-      },
-      30s))
-      << pair().dump();
+  ASSERT_TRUE(n.wait_started("line1", mode == "cold" ? "idle" : "connected"))
+      << n.pair("line1").dump();
   auto client = subscribe(dir, n.url("line1"), "ns=1;s=Sim.Counter", "client");
   ASSERT_TRUE(test::wait_for([&] { return values_of(*client).size() >= 10; }, 30s))
       << client->out() << client->err();

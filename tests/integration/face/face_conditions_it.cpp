@@ -81,14 +81,7 @@ TEST_P(face_condition, fails_over_from_the_failing_server_only) {
   std::string why;
   ASSERT_TRUE(n.wait_ready(why)) << why;
   auto pair = [&] { return n.pair("line1"); };
-  ASSERT_TRUE(test::wait_for(
-      [&] {
-        auto q = pair();
-        return q.is_object() && q["active"] == "primary" && q["primary"]["state"] == "connected" &&
-               q["secondary"]["state"] == "connected";
-      },
-      30s))
-      << pair().dump();
+  ASSERT_TRUE(n.wait_started("line1")) << n.pair("line1").dump();
   // The monitored item is not the client's: its values stay Good whatever the condition does.
   auto client = subscribe(dir, n.url("line1"), "ns=1;s=Sim.Item0000", "client");
   ASSERT_TRUE(test::wait_for([&] { return values_of(*client).size() >= 10; }, 30s))
@@ -196,14 +189,7 @@ TEST(face_condition_both, clients_keep_the_active_servers_data_while_both_server
   std::string why;
   ASSERT_TRUE(n.wait_ready(why)) << why;
   auto pair = [&] { return n.pair("line1"); };
-  ASSERT_TRUE(test::wait_for(
-      [&] {
-        auto q = pair();
-        return q.is_object() && q["active"] == "primary" && q["primary"]["state"] == "connected" &&
-               q["secondary"]["state"] == "connected";
-      },
-      30s))
-      << pair().dump();
+  ASSERT_TRUE(n.wait_started("line1")) << n.pair("line1").dump();
   auto client = subscribe(dir, n.url("line1"), "ns=1;s=Sim.Item0000", "client");
   ASSERT_TRUE(test::wait_for([&] { return values_of(*client).size() >= 10; }, 30s))
       << client->out() << client->err();

@@ -169,6 +169,16 @@ std::string face_node::url(const std::string& alias) const {
   return "opc.tcp://127.0.0.1:" + std::to_string(face_port_) + "/" + alias;
 }
 
+bool face_node::wait_started(const std::string& alias, const std::string& standby_state) {
+  return wait_for(
+      [&] {
+        auto q = pair(alias);
+        return q.is_object() && q["active"] == "primary" && q["primary"]["state"] == "connected" &&
+               q["secondary"]["state"] == standby_state;
+      },
+      std::chrono::seconds(30));
+}
+
 json face_node::pair(const std::string& alias) {
   auto j = node_.console("pairs");
   if (!j.contains("pairs") || !j["pairs"].is_array()) return json();

@@ -86,6 +86,9 @@ public:
   std::string url(const std::string& alias) const;
   /// The pair's entry of the console's `pairs` (null when missing).
   json pair(const std::string& alias);
+  /// Waits (30 s at most) until the pair runs on a connected primary with its secondary in
+  /// `standby_state` ("connected", or "idle" for a cold standby).
+  bool wait_started(const std::string& alias, const std::string& standby_state = "connected");
   /// The last 100 events (`events 100`), oldest first as the console lists them.
   std::vector<json> events();
   /// Events of `kind` whose source is pair/<alias> (or server/<alias>/...).

@@ -31,13 +31,7 @@ TEST(face_hung_server, a_stopped_primary_is_failed_over_after_the_status_timeout
   face_node n(dir, {p});
   std::string why;
   ASSERT_TRUE(n.wait_ready(why)) << why;
-  ASSERT_TRUE(test::wait_for(
-      [&] {
-        auto q = n.pair("line1");
-        return q.is_object() && q["active"] == "primary" && q["secondary"]["state"] == "connected";
-      },
-      30s))
-      << n.pair("line1").dump();
+  ASSERT_TRUE(n.wait_started("line1")) << n.pair("line1").dump();
 
   auto client = subscribe(dir, n.url("line1"), "ns=1;s=Sim.Counter", "client");
   ASSERT_TRUE(test::wait_for([&] { return values_of(*client).size() >= 10; }, 30s))

@@ -40,13 +40,7 @@ TEST_P(face_return, to_the_primary_after_it_restarts) {
   std::string why;
   ASSERT_TRUE(n.wait_ready(why)) << why;
   auto pair = [&] { return n.pair("line1"); };
-  ASSERT_TRUE(test::wait_for(
-      [&] {
-        auto q = pair();
-        return q.is_object() && q["active"] == "primary" && q["secondary"]["state"] == "connected";
-      },
-      30s))
-      << pair().dump();
+  ASSERT_TRUE(n.wait_started("line1")) << n.pair("line1").dump();
   auto client = subscribe(dir, n.url("line1"), "ns=1;s=Sim.Counter", "client");
   ASSERT_TRUE(test::wait_for([&] { return values_of(*client).size() >= 10; }, 30s))
       << client->out() << client->err();

@@ -32,13 +32,7 @@ TEST(face_switch, pins_the_secondary_returns_and_refuses_a_dead_server) {
   std::string why;
   ASSERT_TRUE(n.wait_ready(why)) << why;
   auto pair = [&] { return n.pair("line1"); };
-  ASSERT_TRUE(test::wait_for(
-      [&] {
-        auto q = pair();
-        return q.is_object() && q["active"] == "primary" && q["secondary"]["state"] == "connected";
-      },
-      30s))
-      << pair().dump();
+  ASSERT_TRUE(n.wait_started("line1")) << n.pair("line1").dump();
   auto client = subscribe(dir, n.url("line1"), "ns=1;s=Sim.Counter", "client");
   ASSERT_TRUE(test::wait_for([&] { return values_of(*client).size() >= 10; }, 30s))
       << client->out() << client->err();

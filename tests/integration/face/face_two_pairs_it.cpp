@@ -36,14 +36,7 @@ TEST(face_two_pairs, a_failover_of_one_pair_does_not_disturb_the_other) {
   std::string why;
   ASSERT_TRUE(n.wait_ready(why)) << why;
   for (auto* alias : {"line1", "line2"})
-    ASSERT_TRUE(test::wait_for(
-        [&] {
-          auto q = n.pair(alias);
-          return q.is_object() && q["active"] == "primary" &&
-                 q["secondary"]["state"] == "connected";
-        },
-        30s))
-        << n.pair(alias).dump();
+    ASSERT_TRUE(n.wait_started(alias)) << n.pair(alias).dump();
   auto line2_before = n.pair("line2")["last_failover"];
 
   // line2's client through the face, and a reference client subscribed to line2's primary
