@@ -302,9 +302,7 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
   return {
       [self](server_state_change& c) {
         auto& st = self->state;
-        int i = c.server == st.cfg.pair.alias + "/primary"     ? 0
-                : c.server == st.cfg.pair.alias + "/secondary" ? 1
-                                                               : -1;
+        int i = st.server_index(c.server);
         if (i < 0) return;
         bool was = connected_like(st.states[i]);
         // Why the active server stopped being healthy, kept for the failover record (in cold
@@ -324,17 +322,15 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
       },
       [self](server_data& d) {
         auto& st = self->state;
+        int i = st.server_index(d.server);
+        if (i < 0) return;
         if (st.monitor) {
-          int32_t i = d.server == st.cfg.pair.alias + "/primary" ? 0 : 1;
           pair_data pd{i, {}};
           for (auto& u : d.updates)
             if (u.handle >= monitor_handle_base) pd.updates.push_back(u);
           if (!pd.updates.empty()) self->send(st.monitor, std::move(pd));
         }
-        int i = d.server == st.cfg.pair.alias + "/primary"     ? 0
-                : d.server == st.cfg.pair.alias + "/secondary" ? 1
-                                                               : -1;
-        if (i >= 0) st.forward(i, d.updates);
+        st.forward(i, d.updates);
       },
       [self](atom::monitor, std::vector<item_spec>& specs) {
         auto& st = self->state;

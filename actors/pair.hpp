@@ -89,6 +89,12 @@ struct pair_state {
   uint64_t next_verify = 1;
 
   static const char* which(int i) { return i == 0 ? "primary" : i == 1 ? "secondary" : "none"; }
+  /// 0 or 1 for one of this pair's OPC-SERVER names ("line1/primary"), -1 for anything else.
+  int server_index(const std::string& server) const {
+    return server == cfg.pair.alias + "/primary"     ? 0
+           : server == cfg.pair.alias + "/secondary" ? 1
+                                                     : -1;
+  }
   bool condition_failing(int i) const;
   /// Connected, whatever its monitor conditions say: its data still reaches clients when no
   /// server is healthy (availability first; the values carry their own status).

@@ -429,15 +429,18 @@ private:
                                 return;
                               if (ec) return self->close();
                               self->on_bytes(n);
-                              if (self->state_ == state::closed || self->state_ == state::closing)
-                                return;
-                              // A peer that does not read its responses is not read either
-                              // until they are written (no unbounded write queue).
-                              if (self->write_bytes_ > max_write_backlog)
-                                self->read_paused_ = true;
-                              else
-                                self->read();
+                              self->read_or_pause();
                             });
+  }
+
+  /// Reads on, unless the connection is closing or the peer is not reading its responses: then
+  /// it is not read either until they are written (no unbounded write queue).
+  void read_or_pause() {
+    if (state_ == state::closed || state_ == state::closing) return;
+    if (write_bytes_ > max_write_backlog)
+      read_paused_ = true;
+    else
+      read();
   }
 
   void write(std::vector<uint8_t> bytes) {
@@ -462,12 +465,7 @@ private:
                         if (self->read_paused_ && self->write_bytes_ <= max_write_backlog / 2) {
                           self->read_paused_ = false;
                           self->handle_chunks(); // what was received but left waiting
-                          if (self->state_ == state::closed || self->state_ == state::closing)
-                            return;
-                          if (self->write_bytes_ > max_write_backlog)
-                            self->read_paused_ = true;
-                          else
-                            self->read();
+                          self->read_or_pause();
                         }
                       });
   }
