@@ -2,11 +2,19 @@
 
 #include <iostream>
 
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 
 #include "tools/commands.hpp"
 
 int main(int argc, char** argv) {
+  // Memory is returned to the system after bursts: buffers of 256 KiB and more (a publishing
+  // cycle's notifications, a tick's batch of values) are mapped and unmapped, where glibc would
+  // otherwise raise its threshold after the first free and keep them in the heap for good; and
+  // two arenas instead of one per thread keep freed memory reusable by every thread.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  mallopt(M_ARENA_MAX, 2);
   using namespace tandem::tools;
   CLI::App app{"Tandem: redundancy runtime for OPC UA servers and nodes"};
   app.require_subcommand(1);

@@ -393,7 +393,7 @@ constexpr size_t array_offset = Variant::array_offset;
 template <int Id> void decode_scalar(reader& r, storage& s) {
   if constexpr (Id == 24) {
     r.fail("a scalar Variant cannot hold a Variant");
-  } else if constexpr (detail::is_recursive_id(Id)) {
+  } else if constexpr (detail::is_boxed_scalar_id(Id)) {
     using T = typename detail::builtin_type<Id>::type;
     auto& box = s.template emplace<Id>();
     if (!r.charge(sizeof(T))) return;
@@ -404,7 +404,7 @@ template <int Id> void decode_scalar(reader& r, storage& s) {
 }
 
 template <int Id> void decode_array(reader& r, storage& s) {
-  if constexpr (detail::is_recursive_id(Id)) {
+  if constexpr (detail::is_boxed_array_id(Id)) {
     using T = typename detail::builtin_type<Id>::type;
     auto& box = s.template emplace<Id + array_offset>();
     if (!r.charge(sizeof(Array<T>))) return;
@@ -417,7 +417,7 @@ template <int Id> void decode_array(reader& r, storage& s) {
 template <int Id> void encode_scalar(writer& w, const storage& s) {
   if constexpr (Id == 24) {
     w.fail("a scalar Variant cannot hold a Variant");
-  } else if constexpr (detail::is_recursive_id(Id)) {
+  } else if constexpr (detail::is_boxed_scalar_id(Id)) {
     const auto& box = std::get<Id>(s);
     if (!box) {
       w.fail("empty boxed value");
@@ -430,7 +430,7 @@ template <int Id> void encode_scalar(writer& w, const storage& s) {
 }
 
 template <int Id> void encode_array(writer& w, const storage& s) {
-  if constexpr (detail::is_recursive_id(Id)) {
+  if constexpr (detail::is_boxed_array_id(Id)) {
     const auto& box = std::get<Id + array_offset>(s);
     if (!box) {
       w.fail("empty boxed array");
@@ -570,7 +570,8 @@ void encode(writer& w, const Variant& v) {
       w.fail("ArrayDimensions do not multiply to the array length");
       return;
     }
-    encode(w, Array<int32_t>(v.array_dimensions));
+    encode(w, Array<int32_t>(
+                  std::vector<int32_t>(v.array_dimensions.begin(), v.array_dimensions.end())));
   }
 }
 

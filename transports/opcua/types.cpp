@@ -399,7 +399,8 @@ size_t Variant::array_length() const {
         using T = std::decay_t<decltype(v)>;
         if constexpr (detail::is_array<T>::value)
           return v.size();
-        else if constexpr (std::is_same_v<T, Box<Array<DataValue>>> ||
+        else if constexpr (std::is_same_v<T, Box<Array<bool>>> ||
+                           std::is_same_v<T, Box<Array<DataValue>>> ||
                            std::is_same_v<T, Box<Array<Variant>>> ||
                            std::is_same_v<T, Box<Array<DiagnosticInfo>>>)
           return v ? v->size() : 0;

@@ -6,6 +6,7 @@
 /// snake_case. Every type here is a regular value type: copyable, comparable with ==, no hidden
 /// sharing.
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -443,15 +444,26 @@ struct no_scalar_variant {
 constexpr bool is_recursive_id(int id) {
   return id == 23 || id == 24 || id == 25;
 }
+/// Scalars stored behind a pointer: the recursive types, and those larger than a String
+/// (NodeId, ExpandedNodeId, QualifiedName, LocalizedText, ExtensionObject), so that a Variant
+/// holding a number, a String or a DateTime (what plants mostly send) stays small.
+constexpr bool is_boxed_scalar_id(int id) {
+  return is_recursive_id(id) || id == 17 || id == 18 || id == 20 || id == 21 || id == 22;
+}
+/// Arrays stored behind a pointer: the recursive types, and Boolean (a std::vector<bool> is
+/// larger than the other arrays).
+constexpr bool is_boxed_array_id(int id) {
+  return is_recursive_id(id) || id == 1;
+}
 
 template <int Id>
-using scalar_storage_t =
-    std::conditional_t<Id == 24, no_scalar_variant,
-                       std::conditional_t<is_recursive_id(Id), Box<typename builtin_type<Id>::type>,
-                                          typename builtin_type<Id>::type>>;
+using scalar_storage_t = std::conditional_t<
+    Id == 24, no_scalar_variant,
+    std::conditional_t<is_boxed_scalar_id(Id), Box<typename builtin_type<Id>::type>,
+                       typename builtin_type<Id>::type>>;
 template <int Id>
 using array_storage_t =
-    std::conditional_t<is_recursive_id(Id), Box<Array<typename builtin_type<Id>::type>>,
+    std::conditional_t<is_boxed_array_id(Id), Box<Array<typename builtin_type<Id>::type>>,
                        Array<typename builtin_type<Id>::type>>;
 
 template <class Seq> struct make_variant_storage;
@@ -463,6 +475,41 @@ template <class T> struct is_array : std::false_type {};
 template <class T> struct is_array<Array<T>> : std::true_type {};
 
 } // namespace detail
+
+/// A Variant's ArrayDimensions: almost always absent, so it costs one pointer until set.
+class ArrayDimensions {
+public:
+  ArrayDimensions() = default;
+  ArrayDimensions(std::initializer_list<int32_t> d) { assign(d.begin(), d.end()); }
+  ArrayDimensions(const ArrayDimensions& o)
+      : d_(o.d_ ? std::make_unique<std::vector<int32_t>>(*o.d_) : nullptr) {}
+  ArrayDimensions(ArrayDimensions&&) noexcept = default;
+  ArrayDimensions& operator=(const ArrayDimensions& o) {
+    if (this != &o) d_ = o.d_ ? std::make_unique<std::vector<int32_t>>(*o.d_) : nullptr;
+    return *this;
+  }
+  ArrayDimensions& operator=(ArrayDimensions&&) noexcept = default;
+  ~ArrayDimensions() = default;
+
+  bool empty() const { return !d_ || d_->empty(); }
+  size_t size() const { return d_ ? d_->size() : 0; }
+  const int32_t* begin() const { return d_ ? d_->data() : nullptr; }
+  const int32_t* end() const { return d_ ? d_->data() + d_->size() : nullptr; }
+  void clear() { d_.reset(); }
+  template <class It> void assign(It first, It last) {
+    if (first == last)
+      d_.reset();
+    else
+      d_ = std::make_unique<std::vector<int32_t>>(first, last);
+  }
+  friend bool operator==(const ArrayDimensions& a, const ArrayDimensions& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  }
+  friend bool operator!=(const ArrayDimensions& a, const ArrayDimensions& b) { return !(a == b); }
+
+private:
+  std::unique_ptr<std::vector<int32_t>> d_;
+};
 
 /// A value of any built-in type, scalar or array (storage index: 0 null, 1..25 scalar of that type
 /// id, 26..50 array of type id index-25). Scalar Variant-in-Variant is not representable (the
@@ -482,7 +529,7 @@ public:
                        int> = 0>
   Variant(T&& v) { // NOLINT: implicit
     constexpr int id = detail::builtin_id<D>::value;
-    if constexpr (detail::is_recursive_id(id))
+    if constexpr (detail::is_boxed_scalar_id(id))
       data_.template emplace<id>(Box<D>(std::forward<T>(v)));
     else
       data_.template emplace<id>(std::forward<T>(v));
@@ -491,7 +538,7 @@ public:
   template <class T, std::enable_if_t<(detail::builtin_id<T>::value > 0), int> = 0>
   Variant(Array<T> a) { // NOLINT: implicit
     constexpr int id = detail::builtin_id<T>::value;
-    if constexpr (detail::is_recursive_id(id))
+    if constexpr (detail::is_boxed_array_id(id))
       data_.template emplace<id + array_offset>(Box<Array<T>>(std::move(a)));
     else
       data_.template emplace<id + array_offset>(std::move(a));
@@ -517,7 +564,7 @@ public:
       constexpr int id = detail::builtin_id<E>::value;
       static_assert(id > 0, "not an array of a built-in type");
       auto* p = std::get_if<id + array_offset>(&data_);
-      if constexpr (detail::is_recursive_id(id))
+      if constexpr (detail::is_boxed_array_id(id))
         return p ? p->get() : nullptr;
       else
         return p;
@@ -525,7 +572,7 @@ public:
       constexpr int id = detail::builtin_id<T>::value;
       static_assert(id > 0 && id != 24, "not a scalar built-in type");
       auto* p = std::get_if<id>(&data_);
-      if constexpr (detail::is_recursive_id(id))
+      if constexpr (detail::is_boxed_scalar_id(id))
         return p ? p->get() : nullptr;
       else
         return p;
@@ -541,7 +588,7 @@ public:
   const storage& raw() const { return data_; }
 
   /// ArrayDimensions (flag 0x40); only meaningful for arrays. Empty = not encoded.
-  std::vector<int32_t> array_dimensions;
+  ArrayDimensions array_dimensions;
 
   friend bool operator==(const Variant& a, const Variant& b) {
     return a.data_ == b.data_ && a.array_dimensions == b.array_dimensions;
@@ -559,8 +606,8 @@ struct DataValue {
   std::optional<Variant> value;               ///< 0x01
   std::optional<StatusCode> status;           ///< 0x02 (absent = Good)
   std::optional<DateTime> source_timestamp;   ///< 0x04
-  std::optional<uint16_t> source_picoseconds; ///< 0x10 (10-ps units)
   std::optional<DateTime> server_timestamp;   ///< 0x08
+  std::optional<uint16_t> source_picoseconds; ///< 0x10 (10-ps units)
   std::optional<uint16_t> server_picoseconds; ///< 0x20
 
   DataValue() = default;

@@ -382,6 +382,7 @@ TEST_F(server_malformed, moving_a_subscription_back_and_forth_keeps_one_publishi
   const NodeId a = c->auth;
   CreateSessionRequest cs;
   cs.requested_session_timeout = 60000;
+  cs.client_description.application_uri = String("urn:tandem:test"); // the same application
   auto created = c->call(cs);
   ASSERT_TRUE(created.ok());
   auto* csr = std::get_if<CreateSessionResponse>(&*created);

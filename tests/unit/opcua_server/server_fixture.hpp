@@ -146,9 +146,13 @@ public:
   }
 
   /// CreateSession + ActivateSession (anonymous); auth is set.
-  void session(double timeout_ms = 60000) {
+  /// Creates and activates an anonymous session for the client application `client_uri`.
+  void session(double timeout_ms = 60000, const std::string& client_uri = "urn:tandem:test",
+               uint32_t max_response_size = 0) {
     CreateSessionRequest cs;
     cs.requested_session_timeout = timeout_ms;
+    cs.max_response_message_size = max_response_size;
+    cs.client_description.application_uri = String(client_uri);
     cs.client_nonce = ByteString(std::vector<uint8_t>(32, 1));
     auto r = call(cs);
     ASSERT_TRUE(r.ok());
@@ -230,11 +234,11 @@ protected:
   std::string url() const { return "opc.tcp://127.0.0.1:" + std::to_string(port) + "/sim"; }
 
   /// A raw client with an open channel and an activated session.
-  std::unique_ptr<raw_client> ready_client() {
+  std::unique_ptr<raw_client> ready_client(const std::string& client_uri = "urn:tandem:test") {
     auto c = std::make_unique<raw_client>(port);
     EXPECT_TRUE(c->hello(url()));
     EXPECT_TRUE(c->open().ok());
-    c->session();
+    c->session(60000, client_uri);
     return c;
   }
 

@@ -12,11 +12,12 @@ namespace {
 
 class server_subscriptions : public server_fixture {
 protected:
-  /// A subscription (50 ms, keep-alive every `keep_alive` cycles) with one item on Sim.Counter.
-  void subscribe(uint32_t keep_alive = 3) {
+  /// A subscription (`interval_ms`, keep-alive every `keep_alive` cycles) with one item on
+  /// Sim.Counter.
+  void subscribe(uint32_t keep_alive = 3, double interval_ms = 50) {
     c = ready_client();
     CreateSubscriptionRequest cs;
-    cs.requested_publishing_interval = 50;
+    cs.requested_publishing_interval = interval_ms;
     cs.requested_max_keep_alive_count = keep_alive;
     cs.requested_lifetime_count = 100;
     auto r = c->call(cs);
@@ -24,7 +25,7 @@ protected:
     auto* csr = std::get_if<CreateSubscriptionResponse>(&*r);
     ASSERT_NE(csr, nullptr);
     sub_id = csr->subscription_id;
-    EXPECT_DOUBLE_EQ(csr->revised_publishing_interval, 50);
+    EXPECT_DOUBLE_EQ(csr->revised_publishing_interval, interval_ms);
     EXPECT_EQ(csr->revised_max_keep_alive_count, keep_alive);
     EXPECT_GE(csr->revised_lifetime_count, 3 * keep_alive);
 
@@ -58,6 +59,21 @@ protected:
     auto* pr = std::get_if<PublishResponse>(&*r);
     EXPECT_NE(pr, nullptr) << to_string(response_header(*r).service_result);
     return pr ? *pr : PublishResponse{};
+  }
+
+  static std::vector<MonitoredItemNotification> items_of(const PublishResponse& p) {
+    std::vector<MonitoredItemNotification> out;
+    for (const auto& eo : p.notification_message.notification_data) {
+      auto n = decode_notification(eo);
+      if (!n) continue;
+      if (auto* dcn = std::get_if<DataChangeNotification>(&*n))
+        out.insert(out.end(), dcn->monitored_items.begin(), dcn->monitored_items.end());
+    }
+    return out;
+  }
+
+  static bool overflow_bit(const MonitoredItemNotification& m) {
+    return (m.value.status_or_good().value & 0x0480u) == 0x0480u;
   }
 
   static std::vector<int32_t> values_of(const PublishResponse& p) {
@@ -140,11 +156,92 @@ TEST_F(server_subscriptions, every_change_between_cycles_is_queued_in_order) {
   // three fit the queue, oldest discarded, in the order they happened.
   for (int32_t v = 1; v <= 5; ++v)
     space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(v)));
-  EXPECT_EQ(values_of(publish({1})), (std::vector<int32_t>{3, 4, 5}));
+  auto second = publish({1});
+  EXPECT_EQ(values_of(second), (std::vector<int32_t>{3, 4, 5}));
+  // The value after the lost ones carries the Overflow bit (Part 4 5.12.1.5); the others not.
+  auto items = items_of(second);
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_TRUE(overflow_bit(items[0]));
+  EXPECT_FALSE(overflow_bit(items[1]));
+  EXPECT_FALSE(overflow_bit(items[2]));
   // A repeated value is not a change.
   space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(int32_t{5})));
   space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(int32_t{6})));
   EXPECT_EQ(values_of(publish({2})), (std::vector<int32_t>{6}));
+}
+
+// A client that falls behind costs bounded memory: the subscription's change inbox holds at most
+// its total queue size (at least 1024) between two cycles; past that it stops taking changes and
+// the next cycle reads the current value instead, marked with the Overflow bit.
+TEST_F(server_subscriptions, the_change_inbox_is_bounded_and_ends_on_the_current_value) {
+  subscribe(3, 500); // a long cycle: all the changes below land between two cycles
+  EXPECT_EQ(values_of(publish()), std::vector<int32_t>{42});
+  set_queue_size(3);
+  for (int32_t v = 1; v <= 5000; ++v)
+    space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(v)));
+  auto items = items_of(publish({1}));
+  ASSERT_EQ(items.size(), 3u);
+  // The inbox kept the first 1024 changes; the queue the last three of those, then the value
+  // read after the overflow: the current one, marked.
+  EXPECT_EQ(*items[0].value.value->get_if<int32_t>(), 1023);
+  EXPECT_EQ(*items[1].value.value->get_if<int32_t>(), 1024);
+  EXPECT_EQ(*items[2].value.value->get_if<int32_t>(), 5000);
+  EXPECT_TRUE(overflow_bit(items[2]));
+}
+
+// A publishing cycle larger than the client's maximum response goes out in several
+// NotificationMessages that each fit, announced by moreNotifications, and nothing is lost.
+TEST_F(server_subscriptions, a_cycle_larger_than_the_clients_limit_is_split_across_publishes) {
+  constexpr int items = 600;
+  constexpr uint32_t max_response = 16384;
+  for (int i = 0; i < items; ++i)
+    ASSERT_TRUE(space->add_variable(NodeId(1, String("Sim.Big" + std::to_string(i))),
+                                    NodeId(1, String("Sim")), {1, "Big" + std::to_string(i)},
+                                    Variant(String(std::string(200, 'a' + i % 26)))));
+  c = std::make_unique<raw_client>(port);
+  ASSERT_TRUE(c->hello(url()));
+  ASSERT_TRUE(c->open().ok());
+  c->session(60000, "urn:tandem:test", max_response);
+  CreateSubscriptionRequest cs;
+  cs.requested_publishing_interval = 50;
+  cs.requested_lifetime_count = 100;
+  auto r = c->call(cs);
+  ASSERT_TRUE(r.ok());
+  sub_id = std::get<CreateSubscriptionResponse>(*r).subscription_id;
+  CreateMonitoredItemsRequest ci;
+  ci.subscription_id = sub_id;
+  for (int i = 0; i < items; ++i) {
+    MonitoredItemCreateRequest item;
+    item.item_to_monitor.node_id = NodeId(1, String("Sim.Big" + std::to_string(i)));
+    item.requested_parameters.client_handle = static_cast<uint32_t>(i);
+    ci.items_to_create.push_back(item);
+  }
+  ASSERT_TRUE(c->call(ci).ok());
+
+  std::vector<int> seen(items, 0);
+  int messages = 0, total = 0;
+  bool more = true;
+  while (more && messages < 100) {
+    c->send_request(PublishRequest{});
+    auto m = c->read_message();
+    ASSERT_TRUE(m.ok());
+    EXPECT_LE(m->body.size(), max_response);
+    auto p = decode_response(byte_span(m->body));
+    ASSERT_TRUE(p.ok());
+    auto* pr = std::get_if<PublishResponse>(&*p);
+    ASSERT_NE(pr, nullptr) << to_string(response_header(*p).service_result);
+    ++messages;
+    more = pr->more_notifications;
+    for (const auto& n : items_of(*pr)) {
+      ASSERT_LT(n.client_handle, static_cast<uint32_t>(items));
+      ++seen[n.client_handle];
+      ++total;
+    }
+  }
+  EXPECT_FALSE(more);
+  EXPECT_EQ(total, items);
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), items);
+  EXPECT_GE(messages, 8); // 600 x about 215 bytes in messages of at most 16 KiB
 }
 
 TEST_F(server_subscriptions, parked_publishes_are_answered_in_order) {
@@ -261,6 +358,25 @@ TEST_F(server_subscriptions, transfer_moves_a_subscription_to_another_session) {
   EXPECT_EQ(resp->subscription_id, sub_id);
   EXPECT_EQ(values_of(*resp), std::vector<int32_t>{42});
   EXPECT_EQ(fault_status(c->call(p)).code(), status::BadNoSubscription.code());
+}
+
+// Part 4 5.14.7: an anonymous session may take over only the subscriptions of the same client
+// application, so another program on the network cannot steal a client's data by guessing ids.
+TEST_F(server_subscriptions, transfer_to_another_client_application_is_refused) {
+  subscribe();
+  EXPECT_EQ(values_of(publish()), std::vector<int32_t>{42});
+  auto thief = ready_client("urn:somebody:else");
+  TransferSubscriptionsRequest t;
+  t.subscription_ids = {sub_id};
+  auto r = thief->call(t);
+  ASSERT_TRUE(r.ok());
+  auto* tr = std::get_if<TransferSubscriptionsResponse>(&*r);
+  ASSERT_NE(tr, nullptr);
+  ASSERT_EQ(tr->results.size(), 1u);
+  EXPECT_EQ(tr->results[0].status_code.code(), status::BadUserAccessDenied.code());
+  // The owner keeps it: a write still reaches the owner's Publish.
+  ASSERT_TRUE(space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(int32_t{43}))));
+  EXPECT_EQ(values_of(publish()), std::vector<int32_t>{43});
 }
 
 TEST_F(server_subscriptions, unknown_subscription_ids_are_refused) {

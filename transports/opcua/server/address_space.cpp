@@ -38,9 +38,14 @@ uint32_t reference_supertype(uint32_t id) {
   }
 }
 
-NodeId data_type_of(const Variant& v) {
-  if (v.is_null()) return NodeId(24); // BaseDataType
-  return NodeId(static_cast<uint32_t>(v.type()));
+uint32_t data_type_of(const Variant& v) {
+  if (v.is_null()) return 24; // BaseDataType
+  return static_cast<uint32_t>(v.type());
+}
+
+/// Whether a display name says no more than the browse name (then it is not stored).
+bool same_text(const LocalizedText& display, const QualifiedName& browse) {
+  return display.text.is_null() || (display.locale.is_null() && display.text == browse.name);
 }
 
 DataValue bad(StatusCode sc) {
@@ -69,46 +74,47 @@ bool reference_matches(const NodeId& type, const NodeId& filter, bool include_su
 memory_address_space::memory_address_space(memory_address_space_options opts)
     : opts_(std::move(opts)), start_time_(DateTime::now()) {
   using namespace node_ids;
-  add_node(NodeId(RootFolder), NodeClass::Object, {0, "Root"}, NodeId(FolderType));
-  add_node(NodeId(ObjectsFolder), NodeClass::Object, {0, "Objects"}, NodeId(FolderType));
-  add_node(NodeId(TypesFolder), NodeClass::Object, {0, "Types"}, NodeId(FolderType));
-  add_node(NodeId(ViewsFolder), NodeClass::Object, {0, "Views"}, NodeId(FolderType));
-  add_reference(NodeId(RootFolder), NodeId(Organizes), NodeId(ObjectsFolder));
-  add_reference(NodeId(RootFolder), NodeId(Organizes), NodeId(TypesFolder));
-  add_reference(NodeId(RootFolder), NodeId(Organizes), NodeId(ViewsFolder));
+  add_node(NodeId(RootFolder), NodeClass::Object, {0, "Root"}, FolderType);
+  add_node(NodeId(ObjectsFolder), NodeClass::Object, {0, "Objects"}, FolderType);
+  add_node(NodeId(TypesFolder), NodeClass::Object, {0, "Types"}, FolderType);
+  add_node(NodeId(ViewsFolder), NodeClass::Object, {0, "Views"}, FolderType);
+  add_reference(NodeId(RootFolder), Organizes, NodeId(ObjectsFolder));
+  add_reference(NodeId(RootFolder), Organizes, NodeId(TypesFolder));
+  add_reference(NodeId(RootFolder), Organizes, NodeId(ViewsFolder));
 
-  add_node(NodeId(Server), NodeClass::Object, {0, "Server"}, NodeId(ServerType));
-  add_reference(NodeId(ObjectsFolder), NodeId(Organizes), NodeId(Server));
+  add_node(NodeId(Server), NodeClass::Object, {0, "Server"}, ServerType);
+  add_reference(NodeId(ObjectsFolder), Organizes, NodeId(Server));
 
-  const NodeId string_type(12), datetime_type(13), uint32_type(7), byte_type(3), int32_type(6);
+  const uint32_t string_type = 12, datetime_type = 13, uint32_type = 7, byte_type = 3,
+                 int32_type = 6;
   add_server_variable(Server_ServerArray, Server, HasProperty, "ServerArray",
                       Variant(Array<String>{String(opts_.application_uri)}), string_type);
   add_server_variable(Server_NamespaceArray, Server, HasProperty, "NamespaceArray", Variant(),
                       string_type);
   add_server_variable(Server_ServerStatus, Server, HasComponent, "ServerStatus", Variant(),
-                      NodeId(862)); // ServerStatusDataType
+                      862); // ServerStatusDataType
   add_server_variable(Server_ServerStatus_StartTime, Server_ServerStatus, HasComponent, "StartTime",
                       Variant(start_time_), datetime_type);
   add_server_variable(Server_ServerStatus_CurrentTime, Server_ServerStatus, HasComponent,
                       "CurrentTime", Variant(), datetime_type);
   add_server_variable(Server_ServerStatus_State, Server_ServerStatus, HasComponent, "State",
-                      Variant(), NodeId(852)); // ServerState
+                      Variant(), 852); // ServerState
   add_server_variable(Server_ServiceLevel, Server, HasProperty, "ServiceLevel",
                       Variant(opts_.service_level), byte_type);
 
   add_node(NodeId(Server_ServerRedundancy), NodeClass::Object, {0, "ServerRedundancy"},
-           NodeId(2034)); // ServerRedundancyType
-  add_reference(NodeId(Server), NodeId(HasComponent), NodeId(Server_ServerRedundancy));
+           2034); // ServerRedundancyType
+  add_reference(NodeId(Server), HasComponent, NodeId(Server_ServerRedundancy));
   add_server_variable(Server_ServerRedundancy_RedundancySupport, Server_ServerRedundancy,
                       HasProperty, "RedundancySupport",
                       Variant(static_cast<int32_t>(opts_.redundancy_support)),
-                      NodeId(851)); // RedundancySupport
+                      851); // RedundancySupport
 
   // ServerCapabilities (2268) / OperationLimits (11704)
-  add_node(NodeId(2268), NodeClass::Object, {0, "ServerCapabilities"}, NodeId(2013));
-  add_reference(NodeId(Server), NodeId(HasComponent), NodeId(2268));
-  add_node(NodeId(11704), NodeClass::Object, {0, "OperationLimits"}, NodeId(11564));
-  add_reference(NodeId(2268), NodeId(HasComponent), NodeId(11704));
+  add_node(NodeId(2268), NodeClass::Object, {0, "ServerCapabilities"}, 2013);
+  add_reference(NodeId(Server), HasComponent, NodeId(2268));
+  add_node(NodeId(11704), NodeClass::Object, {0, "OperationLimits"}, 11564);
+  add_reference(NodeId(2268), HasComponent, NodeId(11704));
   add_server_variable(Server_OperationLimits_MaxNodesPerRead, 11704, HasProperty, "MaxNodesPerRead",
                       Variant(uint32_t{1000}), uint32_type);
   add_server_variable(Server_OperationLimits_MaxNodesPerWrite, 11704, HasProperty,
@@ -127,35 +133,40 @@ memory_address_space::node* memory_address_space::find(const NodeId& id) {
 
 memory_address_space::node& memory_address_space::add_node(const NodeId& id, NodeClass cls,
                                                            const QualifiedName& name,
-                                                           const NodeId& type_definition) {
+                                                           uint32_t type_definition) {
   node& n = nodes_[id];
   n.node_class = cls;
   n.browse_name = name;
-  n.display_name = LocalizedText(name.name);
   n.type_definition = type_definition;
-  if (!type_definition.is_null())
-    n.refs.push_back({NodeId(node_ids::HasTypeDefinition), true, type_definition});
   return n;
 }
 
-void memory_address_space::add_reference(const NodeId& source, const NodeId& type,
+void memory_address_space::add_reference(const NodeId& source, uint32_t type,
                                          const NodeId& target) {
-  if (node* s = find(source)) s->refs.push_back({type, true, target});
-  if (node* t = find(target)) t->refs.push_back({type, false, source});
+  auto src = nodes_.find(source);
+  if (src != nodes_.end()) src->second.more_links().refs.push_back({type, true, target});
+  if (node* t = find(target)) {
+    if (!t->parent && src != nodes_.end()) {
+      t->parent = &src->first;
+      t->parent_ref = type;
+    } else {
+      t->more_links().refs.push_back({type, false, source});
+    }
+  }
 }
 
 void memory_address_space::add_server_variable(uint32_t id, uint32_t parent, uint32_t ref_type,
                                                const char* name, Variant value,
-                                               const NodeId& data_type) {
+                                               uint32_t data_type) {
   bool property = ref_type == node_ids::HasProperty;
   node& n = add_node(NodeId(id), NodeClass::Variable, {0, name},
-                     NodeId(property ? node_ids::PropertyType : node_ids::BaseDataVariableType));
+                     property ? node_ids::PropertyType : node_ids::BaseDataVariableType);
   n.data_type = data_type;
   n.value_rank = value.is_array() ? 1 : -1;
   if (id == node_ids::Server_NamespaceArray || id == node_ids::Server_ServerArray) n.value_rank = 1;
   n.value = DataValue(std::move(value));
   n.value.source_timestamp = start_time_;
-  add_reference(NodeId(parent), NodeId(ref_type), NodeId(id));
+  add_reference(NodeId(parent), ref_type, NodeId(id));
 }
 
 bool memory_address_space::add_folder(const NodeId& id, const NodeId& parent,
@@ -163,9 +174,10 @@ bool memory_address_space::add_folder(const NodeId& id, const NodeId& parent,
                                       const LocalizedText& display_name) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (find(id) || !find(parent)) return false;
-  node& n = add_node(id, NodeClass::Object, browse_name, NodeId(node_ids::FolderType));
-  if (!display_name.text.is_null()) n.display_name = display_name;
-  add_reference(parent, NodeId(node_ids::Organizes), id);
+  node& n = add_node(id, NodeClass::Object, browse_name, node_ids::FolderType);
+  if (!same_text(display_name, browse_name))
+    n.display_name = std::make_unique<LocalizedText>(display_name);
+  add_reference(parent, node_ids::Organizes, id);
   return true;
 }
 
@@ -175,15 +187,16 @@ bool memory_address_space::add_variable(const NodeId& id, const NodeId& parent,
   std::lock_guard<std::mutex> lock(mutex_);
   node* p = find(parent);
   if (find(id) || !p) return false;
-  bool folder = p->type_definition.is(node_ids::FolderType);
-  node& n = add_node(id, NodeClass::Variable, browse_name, NodeId(node_ids::BaseDataVariableType));
-  if (!display_name.text.is_null()) n.display_name = display_name;
+  bool folder = p->type_definition == node_ids::FolderType;
+  node& n = add_node(id, NodeClass::Variable, browse_name, node_ids::BaseDataVariableType);
+  if (!same_text(display_name, browse_name))
+    n.display_name = std::make_unique<LocalizedText>(display_name);
   n.data_type = data_type_of(value);
   n.value_rank = value.is_array() ? 1 : -1;
   n.writable = writable;
   n.value = DataValue(std::move(value));
   n.value.source_timestamp = DateTime::now();
-  add_reference(parent, NodeId(folder ? node_ids::Organizes : node_ids::HasComponent), id);
+  add_reference(parent, folder ? node_ids::Organizes : node_ids::HasComponent, id);
   return true;
 }
 
@@ -205,8 +218,9 @@ void address_space::forward(Request req, std::function<void(Response)> done) {
 
 void memory_address_space::store(node& n, DataValue value) {
   n.value = std::move(value);
-  for (auto& [token, sink] : n.watchers)
-    sink(n.value);
+  if (n.more)
+    for (auto& [token, sink] : n.more->watchers)
+      sink(n.value);
 }
 
 uint64_t memory_address_space::watch(const NodeId& id, uint32_t attribute, change_sink sink) {
@@ -217,8 +231,8 @@ uint64_t memory_address_space::watch(const NodeId& id, uint32_t attribute, chang
   // Server variables computed at read time never pass through store(): sample them.
   if (id.namespace_index == 0) return 0;
   uint64_t token = next_watch_++;
-  n->watchers.emplace_back(token, std::move(sink));
-  watched_.emplace(token, id);
+  n->more_links().watchers.emplace_back(token, std::move(sink));
+  watched_.emplace(token, n);
   return token;
 }
 
@@ -226,12 +240,10 @@ void memory_address_space::unwatch(uint64_t token) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto w = watched_.find(token);
   if (w == watched_.end()) return;
-  if (node* n = find(w->second)) {
-    auto& v = n->watchers;
-    v.erase(std::remove_if(v.begin(), v.end(), [&](const auto& e) { return e.first == token; }),
-            v.end());
-    if (v.empty()) v.shrink_to_fit();
-  }
+  auto& v = w->second->more_links().watchers;
+  v.erase(std::remove_if(v.begin(), v.end(), [&](const auto& e) { return e.first == token; }),
+          v.end());
+  if (v.empty()) v.shrink_to_fit();
   watched_.erase(w);
 }
 
@@ -353,7 +365,7 @@ DataValue memory_address_space::read(const NodeId& id, uint32_t attribute) {
   case attribute_id::BrowseName:
     return DataValue(Variant(n->browse_name));
   case attribute_id::DisplayName:
-    return DataValue(Variant(n->display_name));
+    return DataValue(Variant(n->display()));
   case attribute_id::Description:
     return DataValue(Variant(LocalizedText()));
   case attribute_id::WriteMask:
@@ -367,7 +379,7 @@ DataValue memory_address_space::read(const NodeId& id, uint32_t attribute) {
     return value_of(id, *n);
   case attribute_id::DataType:
     if (!variable) break;
-    return DataValue(Variant(n->data_type));
+    return DataValue(Variant(NodeId(n->data_type)));
   case attribute_id::ValueRank:
     if (!variable) break;
     return DataValue(Variant(n->value_rank));
@@ -421,29 +433,34 @@ result<std::vector<ReferenceDescription>> memory_address_space::browse(const Nod
   node* n = find(id);
   if (!n) return error{status::BadNodeIdUnknown, "unknown node " + id.to_string()};
   std::vector<ReferenceDescription> out;
-  for (const auto& r : n->refs) {
-    if (direction == BrowseDirection::Forward && !r.forward) continue;
-    if (direction == BrowseDirection::Inverse && r.forward) continue;
-    if (!reference_matches(r.type, reference_type, include_subtypes)) continue;
+  auto add = [&](uint32_t type, bool forward, const NodeId& target) {
+    if (direction == BrowseDirection::Forward && !forward) return;
+    if (direction == BrowseDirection::Inverse && forward) return;
+    if (!reference_matches(NodeId(type), reference_type, include_subtypes)) return;
     ReferenceDescription d;
-    d.reference_type_id = r.type;
-    d.is_forward = r.forward;
-    d.node_id = ExpandedNodeId(r.target);
-    if (const node* t = find(r.target)) {
+    d.reference_type_id = NodeId(type);
+    d.is_forward = forward;
+    d.node_id = ExpandedNodeId(target);
+    if (const node* t = find(target)) {
       d.browse_name = t->browse_name;
-      d.display_name = t->display_name;
+      d.display_name = t->display();
       d.node_class = t->node_class;
-      d.type_definition = ExpandedNodeId(t->type_definition);
+      if (t->type_definition != 0) d.type_definition = ExpandedNodeId(NodeId(t->type_definition));
     } else {
       // Targets outside this space (type definitions): known by id only.
       d.node_class =
-          !r.type.is(node_ids::HasTypeDefinition) ? NodeClass::Unspecified
-          : (r.target.is(node_ids::BaseDataVariableType) || r.target.is(node_ids::PropertyType))
+          type != node_ids::HasTypeDefinition ? NodeClass::Unspecified
+          : (target.is(node_ids::BaseDataVariableType) || target.is(node_ids::PropertyType))
               ? NodeClass::VariableType
               : NodeClass::ObjectType;
     }
     out.push_back(std::move(d));
-  }
+  };
+  if (n->type_definition != 0) add(node_ids::HasTypeDefinition, true, NodeId(n->type_definition));
+  if (n->parent) add(n->parent_ref, false, *n->parent);
+  if (n->more)
+    for (const auto& r : n->more->refs)
+      add(r.type, r.forward, r.target);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -101,6 +102,10 @@ struct server_session {
   double timeout_ms = 60000;
   steady::time_point last_used;
   uint32_t max_response_size = 0;
+  /// Who the client is: its ApplicationUri (CreateSession) and the user it activated with (empty
+  /// for anonymous). TransferSubscriptions moves subscriptions only between equal identities.
+  std::string client_uri;
+  std::string user;
   struct continuation {
     std::vector<ReferenceDescription> rest;
     uint32_t max = 0;
@@ -110,33 +115,54 @@ struct server_session {
 
   /// Changes reported by the address space for a subscription's watched items, filled from
   /// whichever thread changed a value and drained at each publishing cycle.
+  /// Bounded: past `limit` changes (the subscription's total queue size, at least 1024) the
+  /// inbox stops taking them and marks itself overflowed, and the next cycle reads every watched
+  /// item's current value instead, so a client that cannot keep up costs bounded memory and
+  /// still ends with current values.
   struct inbox {
     std::mutex mutex;
     std::vector<std::pair<uint32_t, DataValue>> changes; ///< (item id, value)
+    size_t limit = 1024;
+    bool overflowed = false;
+
+    void add(uint32_t id, const DataValue& dv) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (changes.size() >= limit)
+        overflowed = true;
+      else
+        changes.emplace_back(id, dv);
+    }
   };
-  /// A watch on the address space, removed when the last item copy holding it goes.
+  /// A watch on the address space, removed when the last item holding it goes. It keeps the
+  /// inbox alive until the address space has forgotten the watch, so the watch's callback can
+  /// hold a plain pointer (small enough for std::function to store without allocating).
   struct watch_guard {
     std::shared_ptr<address_space> space;
+    std::shared_ptr<inbox> box;
     uint64_t token = 0;
     ~watch_guard() {
       if (space && token != 0) space->unwatch(token);
     }
   };
+  /// A monitored item. Kept small (about 300 bytes with its map node): servers carry 100,000.
   struct item {
     uint32_t id = 0;
     uint32_t client_handle = 0;
-    ReadValueId what;
+    NodeId node;
+    uint32_t attribute = attribute_id::Value;
     MonitoringMode mode = MonitoringMode::Reporting;
     TimestampsToReturn timestamps = TimestampsToReturn::Both;
-    double sampling_ms = 0;
+    DataChangeTrigger trigger = DataChangeTrigger::StatusValue;
     uint32_t queue_size = 1;
     bool discard_oldest = true;
-    DataChangeTrigger trigger = DataChangeTrigger::StatusValue;
+    bool needs_current = true; ///< report the current value at the next cycle
+    /// With a queue of one, the queue is `last` and this flag (most items: no vector at all).
+    bool pending = false;
+    double sampling_ms = 0;
     double absolute_deadband = 0;
     std::optional<DataValue> last;
-    std::vector<DataValue> queue;       ///< oldest first; a vector, small when empty
+    std::vector<DataValue> queue;       ///< oldest first, when queue_size > 1
     std::shared_ptr<watch_guard> watch; ///< null: sampled every publishing cycle
-    bool needs_current = true;          ///< report the current value at the next cycle
   };
   struct subscription {
     uint32_t id = 0;
@@ -161,6 +187,7 @@ struct server_session {
     RequestHeader header;
     steady::time_point deadline;
     Array<StatusCode> ack_results;
+    uint32_t max_body = 0; ///< the largest response the client takes (0: no limit)
   };
   std::map<uint32_t, subscription> subscriptions;
   std::deque<parked_publish> publishes;
@@ -232,16 +259,32 @@ bool is_change(const server_session::item& it, const DataValue& dv) {
   return false;
 }
 
-/// Queues `dv` on `it` when it is a change, honouring the queue size and discard policy.
-void enqueue(server_session::item& it, DataValue dv, DateTime now) {
-  apply_timestamps(dv, it.timestamps, it.what.attribute_id == attribute_id::Value, now);
+/// Sets the Overflow bit (InfoType DataValue) of a value's status: values were lost before it.
+void mark_overflow(DataValue& dv) {
+  dv.status = StatusCode(dv.status_or_good().value | 0x0480u);
+}
+
+/// Queues `dv` on `it` when it is a change, honouring the queue size and discard policy; a
+/// queue longer than 1 that loses a value marks the value after the gap with the Overflow bit
+/// (Part 4 5.12.1.5).
+void enqueue(server_session::item& it, DataValue dv, DateTime now, bool lost_before = false) {
+  apply_timestamps(dv, it.timestamps, it.attribute == attribute_id::Value, now);
   if (!is_change(it, dv)) return;
+  if (lost_before) mark_overflow(dv);
+  if (it.queue_size <= 1) { // the newest value replaces the unpublished one, either policy
+    it.last = std::move(dv);
+    it.pending = true;
+    return;
+  }
   it.last = dv;
   if (it.queue.size() >= std::max<uint32_t>(it.queue_size, 1)) {
-    if (it.discard_oldest)
+    if (it.discard_oldest) {
       it.queue.erase(it.queue.begin());
-    else
+      if (it.queue_size > 1 && !it.queue.empty()) mark_overflow(it.queue.front());
+    } else {
       it.queue.pop_back();
+      if (it.queue_size > 1) mark_overflow(dv);
+    }
   }
   it.queue.push_back(std::move(dv));
 }
@@ -252,9 +295,11 @@ void enqueue(server_session::item& it, DataValue dv, DateTime now) {
 void sample(server_session& s, server_session::subscription& sub) {
   DateTime now = DateTime::now();
   std::vector<std::pair<uint32_t, DataValue>> changes;
+  bool overflowed = false;
   {
     std::lock_guard<std::mutex> lock(sub.changes->mutex);
     changes.swap(sub.changes->changes);
+    std::swap(overflowed, sub.changes->overflowed);
   }
   for (auto& [id, dv] : changes) {
     auto it = sub.items.find(id);
@@ -263,20 +308,26 @@ void sample(server_session& s, server_session::subscription& sub) {
       continue;
     enqueue(it->second, std::move(dv), now);
   }
+  size_t queued = 0;
   for (auto& [id, it] : sub.items) {
-    if (it.mode == MonitoringMode::Disabled || (it.watch && !it.needs_current)) continue;
+    queued += it.queue_size;
+    // After an overflow every watched item reads its current value: its later changes are lost.
+    if (it.mode == MonitoringMode::Disabled || (it.watch && !it.needs_current && !overflowed))
+      continue;
     it.needs_current = false;
-    DataValue dv = s.space->read(it.what.node_id, it.what.attribute_id);
+    DataValue dv = s.space->read(it.node, it.attribute);
     // A watched item whose source has no value yet reports its first one when it comes.
     if (it.watch && dv.status_or_good().code() == status::BadWaitingForInitialData.code()) continue;
-    enqueue(it, std::move(dv), now);
+    enqueue(it, std::move(dv), now, overflowed && it.watch); // changes may be lost before it
   }
+  std::lock_guard<std::mutex> lock(sub.changes->mutex);
+  sub.changes->limit = std::max<size_t>(queued, 1024);
 }
 
 bool has_data(const server_session::subscription& sub) {
   if (!sub.enabled) return false;
   for (const auto& [id, it] : sub.items)
-    if (it.mode == MonitoringMode::Reporting && !it.queue.empty()) return true;
+    if (it.mode == MonitoringMode::Reporting && (it.pending || !it.queue.empty())) return true;
   return false;
 }
 
@@ -286,6 +337,37 @@ Array<uint32_t> available(const server_session::subscription& sub) {
     out.push_back(seq);
   return out;
 }
+
+/// Counts what goes into one NotificationMessage against the client's limits: at most
+/// `max_notifications` (0: any number) and an encoded response of at most `max_body` bytes
+/// (0: any size). The first notification always goes, so a message never comes out empty.
+class notification_budget {
+public:
+  notification_budget(uint32_t max_notifications, uint32_t max_body, size_t retransmit)
+      : max_notifications_(max_notifications) {
+    // The response around the notifications: headers, acknowledgement results and available
+    // sequence numbers (at most 101, 4 bytes each), and the ExtensionObject framing.
+    const uint64_t overhead = 1024 + 4 * (retransmit + 1);
+    if (max_body != 0) bytes_left_ = max_body > overhead ? max_body - overhead : 0;
+  }
+
+  bool take(const DataValue& dv, size_t taken) {
+    if (max_notifications_ != 0 && taken >= max_notifications_) return false;
+    if (!bytes_left_) return true;
+    scratch_.clear();
+    writer w(scratch_);
+    encode(w, dv);
+    uint64_t size = 4 + scratch_.size(); // client handle + value
+    if (taken > 0 && size > *bytes_left_) return false;
+    *bytes_left_ -= std::min(size, *bytes_left_);
+    return true;
+  }
+
+private:
+  uint32_t max_notifications_;
+  std::optional<uint64_t> bytes_left_;
+  std::vector<uint8_t> scratch_;
+};
 
 /// Answers the oldest parked Publish with `sub`'s queued notifications (or a keep-alive).
 void answer_publish(server_session& s, server_session::subscription& sub,
@@ -300,11 +382,23 @@ void answer_publish(server_session& s, server_session::subscription& sub,
   msg.publish_time = DateTime::now();
   if (has_data(sub)) {
     DataChangeNotification dcn;
+    // What the client can take: its maximum per Publish, and its maximum message size (the
+    // rest waits for the next Publish, announced by moreNotifications).
+    notification_budget budget(sub.max_notifications, p.max_body, sub.retransmit.size());
     for (auto& [id, it] : sub.items) {
-      if (it.mode != MonitoringMode::Reporting) continue;
+      if (it.mode != MonitoringMode::Reporting || resp.more_notifications) continue;
+      if (it.pending) {
+        if (!budget.take(*it.last, dcn.monitored_items.size())) {
+          resp.more_notifications = true;
+          continue;
+        }
+        it.pending = false;
+        dcn.monitored_items.push_back(MonitoredItemNotification{it.client_handle, *it.last});
+        continue;
+      }
       size_t taken = 0;
       for (; taken < it.queue.size(); ++taken) {
-        if (sub.max_notifications != 0 && dcn.monitored_items.size() >= sub.max_notifications) {
+        if (!budget.take(it.queue[taken], dcn.monitored_items.size())) {
           resp.more_notifications = true;
           break;
         }
@@ -682,6 +776,20 @@ private:
                       });
   }
 
+  /// The largest response body this client takes: the session's maxResponseMessageSize and what
+  /// its HEL allowed (MaxMessageSize, MaxChunkCount chunks of its ReceiveBufferSize). 0: no limit.
+  uint32_t max_response_body(uint32_t session_max) const {
+    constexpr uint64_t none = std::numeric_limits<uint64_t>::max();
+    uint64_t limit = session_max != 0 ? session_max : none;
+    const chunk_limits& l = chunker_.limits();
+    if (l.max_message_size != 0) limit = std::min<uint64_t>(limit, l.max_message_size);
+    constexpr uint32_t chunk_overhead = 24; // message, security and sequence headers (None)
+    if (l.max_chunk_count != 0 && l.max_chunk_size > chunk_overhead)
+      limit = std::min<uint64_t>(limit,
+                                 uint64_t{l.max_chunk_count} * (l.max_chunk_size - chunk_overhead));
+    return limit == none ? 0 : static_cast<uint32_t>(std::min<uint64_t>(limit, UINT32_MAX));
+  }
+
   void send_response(uint32_t request_id, Response resp, uint32_t max_size) {
     std::vector<uint8_t> body, out;
     auto enc = encode_response(resp, body);
@@ -814,6 +922,7 @@ private:
 
   Response on(const CreateSessionRequest& r, uint32_t& max_response) {
     auto s = std::make_shared<server_session>();
+    s->client_uri = r.client_description.application_uri.str();
     {
       std::lock_guard<std::mutex> lock(server_->mutex_);
       auto now = steady::now();
@@ -876,6 +985,8 @@ private:
       std::lock_guard<std::mutex> lock(server_->mutex_);
       s->activated = true;
       s->channel_id = channel_id_; // a session may move to a new channel (reconnect)
+      auto* user = std::get_if<UserNameIdentityToken>(&*token);
+      s->user = user ? "user:" + user->user_name.str() : std::string();
       s->last_used = steady::now();
       max_response = s->max_response_size;
     }
@@ -1166,6 +1277,7 @@ private:
       p.request_id = request_id;
       p.header = r.request_header;
       auto now = steady::now();
+      p.max_body = max_response_body(s->max_response_size);
       p.deadline = r.request_header.timeout_hint == 0
                        ? steady::time_point::max()
                        : now + std::chrono::milliseconds(r.request_header.timeout_hint);
@@ -1306,19 +1418,14 @@ private:
   /// current value is read at the next cycle). Without a watch the item is sampled.
   static void watch(server_session& s, server_session::subscription& sub,
                     server_session::item& it) {
-    std::weak_ptr<server_session::inbox> inbox = sub.changes;
+    server_session::inbox* box = sub.changes.get();
     uint32_t id = it.id;
-    uint64_t token =
-        s.space->watch(it.what.node_id, it.what.attribute_id, [inbox, id](const DataValue& dv) {
-          if (auto box = inbox.lock()) {
-            std::lock_guard<std::mutex> lock(box->mutex);
-            box->changes.emplace_back(id, dv);
-          }
-        });
-    if (token == 0) return;
-    it.watch = std::make_shared<server_session::watch_guard>();
-    it.watch->space = s.space;
-    it.watch->token = token;
+    auto guard = std::make_shared<server_session::watch_guard>();
+    guard->space = s.space;
+    guard->box = sub.changes;
+    guard->token =
+        s.space->watch(it.node, it.attribute, [box, id](const DataValue& dv) { box->add(id, dv); });
+    if (guard->token != 0) it.watch = std::move(guard);
   }
 
   /// Applies MonitoringParameters to an item; Good or the filter's error.
@@ -1340,8 +1447,19 @@ private:
     it.sampling_ms = interval;
     it.queue_size = std::clamp<uint32_t>(p.queue_size, 1, 1000);
     it.discard_oldest = p.discard_oldest;
+    // Between a queue of one (`last` + `pending`) and a longer one, the unpublished values move.
+    if (it.queue_size > 1 && it.pending) {
+      it.queue.push_back(*it.last);
+      it.pending = false;
+    }
     if (it.queue.size() > it.queue_size)
       it.queue.erase(it.queue.begin(), it.queue.end() - static_cast<std::ptrdiff_t>(it.queue_size));
+    if (it.queue_size <= 1 && !it.queue.empty()) {
+      it.last = std::move(it.queue.back());
+      it.pending = true;
+      it.queue.clear();
+      it.queue.shrink_to_fit();
+    }
     return status::Good;
   }
 
@@ -1371,7 +1489,8 @@ private:
       const auto& c = r.items_to_create[i];
       MonitoredItemCreateResult res;
       server_session::item it;
-      it.what = c.item_to_monitor;
+      it.node = c.item_to_monitor.node_id;
+      it.attribute = c.item_to_monitor.attribute_id;
       it.mode = c.monitoring_mode;
       it.timestamps = r.timestamps_to_return;
       res.status_code = node_status[i];
@@ -1439,6 +1558,7 @@ private:
       }
       if (r.monitoring_mode == MonitoringMode::Disabled) {
         it->second.queue.clear();
+        it->second.pending = false;
         it->second.last.reset();
       } else if (it->second.mode == MonitoringMode::Disabled) {
         it->second.needs_current = true; // enabled again: report the current value
@@ -1482,6 +1602,11 @@ private:
         for (auto& [token, other] : server_->sessions_) {
           auto it = other->subscriptions.find(id);
           if (it == other->subscriptions.end() || other->space != s->space) continue;
+          // Part 4 5.14.7: the same user; for anonymous sessions the same client application.
+          if (other->user != s->user || (s->user.empty() && other->client_uri != s->client_uri)) {
+            res.status_code = status::BadUserAccessDenied;
+            break;
+          }
           if (other != s) {
             auto sub = std::move(it->second);
             other->subscriptions.erase(it);
@@ -1494,6 +1619,7 @@ private:
           if (r.send_initial_values)
             for (auto& [item_id, item] : it->second.items) {
               item.last.reset();
+              item.pending = false;
               item.needs_current = true;
             }
           res.status_code = status::Good;
