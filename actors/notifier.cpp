@@ -21,6 +21,16 @@ std::string domain_of(const std::string& mailbox) {
   return at == std::string::npos ? std::string("localhost") : addr.substr(at + 1);
 }
 
+/// The sender's callback: sends the outcome to the NOTIFIER from the sender's thread. It holds the
+/// actor weakly: a mail still queued when the NOTIFIER is gone keeps nothing alive.
+std::function<void(smtp::send_result)> outcome_to(notifier_actor::pointer self, uint64_t id) {
+  caf::actor_addr addr = self->address();
+  return [addr, id](smtp::send_result res) {
+    if (auto h = caf::actor_cast<notifier_actor>(addr))
+      caf::anon_send(h, mail_outcome{id, res.ok, res.permanent, std::move(res.error)});
+  };
+}
+
 } // namespace
 
 void notifier_state::report(severity sev, std::string kind, std::string text) {
@@ -96,10 +106,7 @@ void notifier_state::retry(size_t i, uint64_t mail_id) {
   auto& r = recipients[i];
   if (!r.in_flight || r.mail_id != mail_id) return;
   ++r.attempts;
-  auto handle = caf::actor_cast<notifier_actor>(self);
-  cfg.sender->send(r.mail, [handle, mail_id](smtp::send_result res) {
-    caf::anon_send(handle, mail_outcome{mail_id, res.ok, res.permanent, std::move(res.error)});
-  });
+  cfg.sender->send(r.mail, outcome_to(self, mail_id));
 }
 
 void notifier_state::on_outcome(const mail_outcome& o) {
@@ -172,10 +179,7 @@ caf::result<notify_test_result> notifier_state::send_test(const std::string& add
            cfg.notifications.from + ".\n";
   auto rp = self->make_response_promise<notify_test_result>();
   tests.emplace(id, rp);
-  auto handle = caf::actor_cast<notifier_actor>(self);
-  cfg.sender->send(std::move(m), [handle, id](smtp::send_result res) {
-    caf::anon_send(handle, mail_outcome{id, res.ok, res.permanent, std::move(res.error)});
-  });
+  cfg.sender->send(std::move(m), outcome_to(self, id));
   return rp;
 }
 

@@ -1,5 +1,6 @@
 // The libcurl SMTP sender: a worker thread that sends queued mails one after the other.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -28,6 +29,12 @@ size_t read_cb(char* buf, size_t size, size_t n, void* userp) {
   return len;
 }
 
+/// Aborts a transfer in progress when the sender is being destroyed (an orderly stop of the node
+/// should not wait for a slow SMTP server's timeout).
+int progress_cb(void* userp, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<std::atomic<bool>*>(userp)->load() ? 1 : 0;
+}
+
 bool starts_with(const std::string& s, const char* prefix) {
   return s.compare(0, std::strlen(prefix), prefix) == 0;
 }
@@ -49,6 +56,7 @@ public:
       std::lock_guard<std::mutex> g(m_);
       stop_ = true;
     }
+    aborting_ = true;
     cv_.notify_all();
     worker_.join();
   }
@@ -107,6 +115,9 @@ private:
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, opts_.timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &aborting_);
     CURLcode rc = curl_easy_perform(c);
     long reply = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply);
@@ -145,6 +156,7 @@ private:
   std::condition_variable cv_;
   std::deque<std::pair<mail, std::function<void(send_result)>>> jobs_;
   bool stop_ = false;
+  std::atomic<bool> aborting_{false};
   std::thread worker_;
 };
 
