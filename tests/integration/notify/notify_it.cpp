@@ -13,7 +13,10 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "tests/support/node.hpp"
 #include "tests/support/opcua_peer.hpp"
@@ -412,6 +415,43 @@ TEST(notify_it, notify_test_logs_in_and_sends_a_test_mail) {
   r = test::run_tandem({"console", "-c", n.config_path(), "-e", "status"});
   EXPECT_NE(r.out.find("notifier 2 recipients"), std::string::npos) << r.out;
   EXPECT_EQ(stop(n), 0) << n.proc().err();
+}
+
+TEST(notify_it, a_hung_smtp_server_blocks_neither_the_console_nor_an_orderly_stop) {
+  // A socket that listens but never accepts: the connection completes in the kernel and the
+  // server's greeting never comes.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  uint16_t port = ntohs(addr.sin_port);
+
+  test::temp_dir dir;
+  test::node_process n(
+      dir, "node",
+      plain_node("hung", notifications_toml(port, 0, "", recipient_toml("ops@plant.example"))),
+      dir.path() + "/data/console.sock");
+  std::string why;
+  ASSERT_TRUE(n.wait_ready(why)) << why;
+  ASSERT_EQ(n.console("inject stall_actor diagnostics 1"), json({{"ok", true}}));
+  ASSERT_TRUE(test::wait_for([&] { return notifier_of(n)["in_flight"] == 1; }, 10s));
+  // The actor never waits for the SMTP exchange: the console answers at once.
+  auto t0 = steady_ms();
+  EXPECT_TRUE(n.console("status").contains("node"));
+  EXPECT_LT(steady_ms() - t0, 2000);
+  t0 = steady_ms();
+  EXPECT_EQ(stop(n), 0) << n.proc().err();
+  auto stop_ms = steady_ms() - t0;
+  std::cout << "[ figures  ] orderly stop with a mail stuck in the SMTP greeting: " << stop_ms
+            << " ms" << std::endl;
+  EXPECT_LT(stop_ms, 5000) << "the transfer is aborted, not waited out";
+  ::close(fd);
 }
 
 TEST(notify_it, with_notifications_off_notify_test_says_which_key_turns_them_on) {
