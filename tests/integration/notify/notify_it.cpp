@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -452,6 +453,43 @@ TEST(notify_it, a_hung_smtp_server_blocks_neither_the_console_nor_an_orderly_sto
             << " ms" << std::endl;
   EXPECT_LT(stop_ms, 5000) << "the transfer is aborted, not waited out";
   ::close(fd);
+}
+
+TEST(notify_it, the_password_can_come_from_an_environment_variable) {
+  test::temp_dir dir;
+  auto smtp_port = test::free_port();
+  smtp_sink sink(dir, smtp_port, "tandem:from-the-environment");
+  ASSERT_TRUE(sink.ok()) << sink.why();
+  // The node inherits the test's environment.
+  ::setenv("TANDEM_NOTIFY_IT_PASSWORD", "from-the-environment", 1);
+  ::unsetenv("TANDEM_NOTIFY_IT_UNSET");
+  std::string login = "username = \"tandem\"\npassword_env = \"TANDEM_NOTIFY_IT_PASSWORD\"\n";
+  test::node_process n(dir, "node",
+                       plain_node("env", notifications_toml(smtp_port, 100, login,
+                                                            recipient_toml("a@plant.example"))),
+                       dir.path() + "/data/console.sock");
+  std::string why;
+  ASSERT_TRUE(n.wait_ready(why)) << why;
+  EXPECT_EQ(n.console("notify test"), json({{"ok", true}, {"error", nullptr}}));
+  EXPECT_EQ(sink.messages().size(), 1u);
+  EXPECT_EQ(stop(n), 0) << n.proc().err();
+
+  // A variable that is not set: a warning at start, and the login is refused.
+  test::temp_dir dir2;
+  std::string unset = "username = \"tandem\"\npassword_env = \"TANDEM_NOTIFY_IT_UNSET\"\n";
+  test::node_process m(dir2, "node",
+                       plain_node("env2", notifications_toml(smtp_port, 100, unset,
+                                                             recipient_toml("a@plant.example"))),
+                       dir2.path() + "/data/console.sock");
+  ASSERT_TRUE(m.wait_ready(why)) << why;
+  json warning;
+  EXPECT_TRUE(has_event(m, "config_warning", "TANDEM_NOTIFY_IT_UNSET is not set", &warning))
+      << m.console("events 20").dump();
+  EXPECT_NE(m.proc().err().find("TANDEM_NOTIFY_IT_UNSET is not set"), std::string::npos);
+  auto t = m.console("notify test");
+  EXPECT_EQ(t["ok"], false) << t.dump();
+  EXPECT_EQ(stop(m), 0) << m.proc().err();
+  ::unsetenv("TANDEM_NOTIFY_IT_PASSWORD");
 }
 
 TEST(notify_it, with_notifications_off_notify_test_says_which_key_turns_them_on) {
