@@ -152,8 +152,10 @@ node_status supervisor_state::status() const {
     s.partner.state = "Disconnected";
     s.partner.link = "down";
   }
-  s.notifier.enabled = notifier != nullptr;
+  // The NOTIFIER answers for itself; this is what shows when it does not (or is not running).
+  s.notifier.enabled = !cfg.notifications.smtp_url.empty();
   s.notifier.recipients = cfg.notifications.recipients.size();
+  if (s.notifier.enabled && !notifier) s.notifier.last_error = "the notifier is not running";
   for (auto& p : cfg.pairs) {
     pair_status ps;
     ps.alias = p.alias;

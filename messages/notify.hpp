@@ -25,7 +25,7 @@ struct notify_test_result {
 
 /// The NOTIFIER's counters for `status`.
 struct notifier_status {
-  bool enabled = false;      ///< false: notifications.smtp_url is empty
+  bool enabled = false;      ///< false: notifications.smtp_url is empty (mail is off)
   uint64_t recipients = 0;   ///< configured recipients
   uint64_t queued = 0;       ///< events waiting for their mail (batch window, rate limit, retry)
   uint64_t in_flight = 0;    ///< mails being sent or waiting to be retried
