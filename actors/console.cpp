@@ -16,9 +16,9 @@ namespace tandem {
 namespace {
 
 // Commands of CONSOLE.md that later capabilities implement; until then they answer so.
-const std::vector<std::string> coming_commands = {
-    "switch",  "verify", "node",    "connect", "maintenance", "alarms", "ack",
-    "history", "certs",  "approve", "reject",  "revoke",      "notify"};
+const std::vector<std::string> coming_commands = {"switch",      "verify",  "node",   "connect",
+                                                  "maintenance", "alarms",  "ack",    "history",
+                                                  "certs",       "approve", "reject", "revoke"};
 
 constexpr uint64_t default_events = 20;
 constexpr uint64_t max_events_request = 1'000'000;
@@ -39,6 +39,9 @@ const std::vector<command_info>& console_commands() {
       {"verify", "verify ALIAS",
        "compares the address spaces of a pair's two servers (namespaces, nodes, classes, "
        "names) and lists the differences"},
+      {"notify", "notify test [ADDRESS]",
+       "sends a test mail now, to ADDRESS or to every [[notifications.recipient]], and says "
+       "whether the SMTP server took it"},
       {"inject", "inject FAULT ...",
        "injects a fault (needs [debug] fault_injection = true); faults: drop_server ALIAS "
        "primary|secondary, stall_server ALIAS primary|secondary MS, drop_link, delay_link MS, "
@@ -240,6 +243,22 @@ void cmd_verify(console_ptr self, const std::shared_ptr<console_peer>& peer,
           [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
 }
 
+void cmd_notify(console_ptr self, const std::shared_ptr<console_peer>& peer,
+                const std::vector<std::string>& w) {
+  if (w.size() < 2 || w.size() > 3 || w[1] != "test")
+    return reply_error(peer, "usage: notify test [ADDRESS]");
+  std::string address = w.size() == 3 ? w[2] : "";
+  // One SMTP exchange: connecting, TLS and the server's replies take their time.
+  self->request(self->state.cfg.node, std::chrono::seconds(90), atom::notify_test_v,
+                std::move(address))
+      .then(
+          [peer](notify_test_result& r) {
+            reply(peer, {{"ok", r.ok},
+                         {"error", r.ok ? nlohmann::json(nullptr) : nlohmann::json(r.error)}});
+          },
+          [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+}
+
 void execute(console_ptr self, const console_request& req) {
   auto& peer = req.peer;
   std::vector<std::string> w;
@@ -256,6 +275,7 @@ void execute(console_ptr self, const console_request& req) {
   if (cmd == "inject") return cmd_inject(self, peer, w);
   if (cmd == "switch") return cmd_switch(self, peer, w);
   if (cmd == "verify" && w.size() > 1) return cmd_verify(self, peer, w);
+  if (cmd == "notify") return cmd_notify(self, peer, w);
   if (std::find(coming_commands.begin(), coming_commands.end(), cmd) != coming_commands.end())
     return reply_error(peer, "'" + cmd +
                                  "' is not available in this version of Tandem yet; "

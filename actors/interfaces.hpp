@@ -14,7 +14,7 @@
 namespace tandem {
 
 /// Anything that wants new diagnostics events as they are recorded (the CONSOLE for `--follow`,
-/// later the NOTIFIER and the status page).
+/// the NOTIFIER, later the status page).
 using event_listener_actor = caf::typed_actor<caf::reacts_to<diag_event>>;
 
 /// The DIAGNOSTICS actor keeps the ring buffer of events and persists each one.
@@ -37,6 +37,25 @@ using diagnostics_actor = caf::typed_actor<
     // INTERNAL: an injected stall is over.
     caf::reacts_to<atom::stall_end>>;
 
+/// The NOTIFIER mails diagnostics events to the recipients of [notifications]: batched per
+/// recipient, rate limited, sent on the mail sender's thread and retried with back-off.
+using notifier_actor = caf::typed_actor<
+    // A new diagnostics event (the NOTIFIER is an event_listener_actor of DIAGNOSTICS).
+    caf::reacts_to<diag_event>,
+    // Sends a test mail now to ADDRESS, or to every recipient when it is empty; answers when
+    // the SMTP exchange is over.
+    caf::replies_to<atom::notify_test, std::string>::with<notify_test_result>,
+    // Answers its queue, counters and last error.
+    caf::replies_to<atom::status>::with<notifier_status>,
+    // The supervisor restarted DIAGNOSTICS: use this handle from now on.
+    caf::reacts_to<diagnostics_actor>,
+    // INTERNAL: the mail sender finished a mail.
+    caf::reacts_to<mail_outcome>,
+    // INTERNAL: recipient I's batch window or rate limit is over (timer generation G).
+    caf::reacts_to<atom::batch_due, uint64_t, uint64_t>,
+    // INTERNAL: send recipient I's failed mail (number N) again.
+    caf::reacts_to<atom::retry, uint64_t, uint64_t>>;
+
 /// The NODE supervisor spawns and monitors the node's actors and answers for the node.
 using node_actor = caf::typed_actor<
     // Answers a snapshot of node, partner and pairs.
@@ -47,6 +66,8 @@ using node_actor = caf::typed_actor<
     caf::replies_to<atom::switch_to, std::string, std::string>::with<switch_result>,
     // Compares a pair's two address spaces (console `verify ALIAS`).
     caf::replies_to<atom::verify, std::string>::with<verify_result>,
+    // Sends a test mail to ADDRESS or every recipient (console `notify test [ADDRESS]`).
+    caf::replies_to<atom::notify_test, std::string>::with<notify_test_result>,
     // Orderly stop: stop accepting, flush storage, stop every actor, then quit.
     caf::reacts_to<atom::shutdown>,
     // INTERNAL: a stall of the supervisor itself is over.

@@ -53,6 +53,23 @@ nlohmann::json to_json(const partner_status& p) {
           {"link", p.link}};
 }
 
+nlohmann::json to_json(const notifier_status& n) {
+  auto time_or_null = [](int64_t ms) {
+    return ms == 0 ? nlohmann::json(nullptr) : nlohmann::json(rfc3339(ms));
+  };
+  return {
+      {"enabled", n.enabled},
+      {"recipients", n.recipients},
+      {"queued", n.queued},
+      {"in_flight", n.in_flight},
+      {"sent", n.sent},
+      {"failed", n.failed},
+      {"dropped", n.dropped},
+      {"last_sent", time_or_null(n.last_sent_ms)},
+      {"last_error", n.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.last_error)},
+      {"last_error_time", time_or_null(n.last_error_ms)}};
+}
+
 nlohmann::json to_json(const node_status& s) {
   nlohmann::json pairs = nlohmann::json::array();
   for (auto& p : s.pairs)
@@ -65,7 +82,8 @@ nlohmann::json to_json(const node_status& s) {
             {"maintenance", s.maintenance},
             {"comment", s.comment}}},
           {"partner", s.has_partner ? to_json(s.partner) : nlohmann::json(nullptr)},
-          {"pairs", std::move(pairs)}};
+          {"pairs", std::move(pairs)},
+          {"notifier", to_json(s.notifier)}};
 }
 
 nlohmann::json error_json(const std::string& text) {

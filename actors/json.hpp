@@ -17,6 +17,8 @@ std::string rfc3339(int64_t unix_ms);
 nlohmann::json to_json(const diag_event& e);
 nlohmann::json to_json(const pair_status& p);
 nlohmann::json to_json(const partner_status& p);
+/// The NOTIFIER's part of `status`: {"enabled", "queued", "sent", "last_error", …}.
+nlohmann::json to_json(const notifier_status& n);
 /// The `status` document: {"node": …, "partner": … or null, "pairs": […]}.
 nlohmann::json to_json(const node_status& s);
 

@@ -10,6 +10,7 @@
 
 #include "actors/console.hpp"
 #include "actors/diagnostics.hpp"
+#include "actors/notifier.hpp"
 #include "actors/pair.hpp"
 
 namespace tandem {
@@ -40,6 +41,22 @@ void supervisor_state::spawn_diagnostics() {
   dc.parent = self->address();
   diag = self->spawn<caf::monitored>(diagnostics, std::move(dc));
   if (console) self->send(console, diag);
+  if (notifier) self->send(notifier, diag);
+}
+
+static bool notifications_on(const config::node_config& cfg, const node_runtime& rt) {
+  return !cfg.notifications.smtp_url.empty() && rt.mail_sender;
+}
+
+void supervisor_state::spawn_notifier() {
+  notifier_config nc;
+  nc.node_name = cfg.node.name;
+  nc.notifications = cfg.notifications;
+  nc.sender = rt.mail_sender;
+  nc.wall_now = rt.wall_now;
+  nc.diagnostics = diag;
+  nc.parent = self->address();
+  notifier = self->spawn<caf::monitored>(tandem::notifier, std::move(nc));
 }
 
 void supervisor_state::spawn_console() {
@@ -82,6 +99,9 @@ bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error&
   } else if (console && who == console.address()) {
     child = "console";
     console = nullptr;
+  } else if (notifier && who == notifier.address()) {
+    child = "notifier";
+    notifier = nullptr;
   } else {
     return false;
   }
@@ -105,6 +125,8 @@ bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error&
     spawn_pair(*ended_pair);
   else if (child == "diagnostics")
     spawn_diagnostics();
+  else if (child == "notifier")
+    spawn_notifier();
   else
     spawn_console();
   report(severity::error, "actor_restarted", child + " failed (" + why + ") and was restarted");
@@ -130,6 +152,10 @@ node_status supervisor_state::status() const {
     s.partner.state = "Disconnected";
     s.partner.link = "down";
   }
+  // The NOTIFIER answers for itself; this is what shows when it does not (or is not running).
+  s.notifier.enabled = !cfg.notifications.smtp_url.empty();
+  s.notifier.recipients = cfg.notifications.recipients.size();
+  if (s.notifier.enabled && !notifier) s.notifier.last_error = "the notifier is not running";
   for (auto& p : cfg.pairs) {
     pair_status ps;
     ps.alias = p.alias;
@@ -187,6 +213,7 @@ void finish_shutdown(sup_ptr self) {
   auto& st = self->state;
   if (st.diag) self->send_exit(st.diag, caf::exit_reason::user_shutdown);
   if (st.console) self->send_exit(st.console, caf::exit_reason::user_shutdown);
+  if (st.notifier) self->send_exit(st.notifier, caf::exit_reason::user_shutdown);
   for (auto& [alias, p] : st.pairs)
     if (p) self->send_exit(p, caf::exit_reason::user_shutdown);
   self->quit();
@@ -202,8 +229,21 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
         auto pending = std::make_shared<size_t>(0);
         for (auto& ps : snapshot->pairs)
           if (st.pairs.count(ps.alias) && st.pairs[ps.alias]) ++*pending;
+        if (st.notifier) ++*pending;
         if (*pending == 0) return *snapshot;
         auto rp = self->make_response_promise<node_status>();
+        if (st.notifier) {
+          auto done = [rp, snapshot, pending]() mutable {
+            if (--*pending == 0) rp.deliver(*snapshot);
+          };
+          self->request(st.notifier, std::chrono::seconds(2), atom::status_v)
+              .then(
+                  [snapshot, done](notifier_status& ns) mutable {
+                    snapshot->notifier = std::move(ns);
+                    done();
+                  },
+                  [done](caf::error&) mutable { done(); });
+        }
         for (size_t i = 0; i < snapshot->pairs.size(); ++i) {
           auto it = st.pairs.find(snapshot->pairs[i].alias);
           if (it == st.pairs.end() || !it->second) continue;
@@ -248,6 +288,17 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
                                    (known.empty() ? std::string("none") : known) + ")"};
         }
         return self->delegate(it->second, atom::verify_v);
+      },
+      [self](atom::notify_test, std::string& address) -> caf::result<notify_test_result> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        if (st.cfg.notifications.smtp_url.empty())
+          return notify_test_result{false,
+                                    "notifications are off on this node: set [notifications] "
+                                    "smtp_url (smtp://host:587 or smtps://host:465) in its "
+                                    "config to turn them on"};
+        if (!st.notifier) return notify_test_result{false, "the notifier is not running"};
+        return self->delegate(st.notifier, atom::notify_test_v, std::move(address));
       },
       [self](fault& f) -> caf::result<std::string> {
         if (self->state.stalled) return caf::skip;
@@ -307,6 +358,7 @@ node_actor::behavior_type supervisor(node_actor::stateful_pointer<supervisor_sta
       [self](caf::down_msg& dm) { self->state.child_ended(dm.source, dm.reason); });
   st.spawn_diagnostics();
   st.spawn_console();
+  if (notifications_on(st.cfg, st.rt)) st.spawn_notifier();
   if (st.rt.make_link)
     for (auto& p : st.cfg.pairs)
       st.spawn_pair(p);

@@ -16,6 +16,7 @@
 #include "storage/event_store.hpp"
 #include "transports/opcua/client/link.hpp"
 #include "transports/opcua/face/pair_space.hpp"
+#include "transports/smtp/mail.hpp"
 
 namespace tandem {
 
@@ -37,6 +38,8 @@ struct node_runtime {
   /// The face of each pair (by alias) that clients reach at opc.tcp://host:port/<alias>;
   /// empty: no face (tests of the actors alone).
   std::map<std::string, std::shared_ptr<opcua::pair_space>> faces;
+  /// Sends the NOTIFIER's mail. Empty, or notifications.smtp_url empty: no NOTIFIER.
+  std::shared_ptr<smtp::mail_sender> mail_sender;
   caf::timespan flush_timeout = std::chrono::seconds(5);
   int max_restarts = 5;
   caf::timespan restart_window = std::chrono::seconds(60);
@@ -47,6 +50,7 @@ struct supervisor_state {
   node_runtime rt;
   diagnostics_actor diag;
   console_actor console;
+  notifier_actor notifier;                 ///< null when notifications are off
   std::map<std::string, pair_actor> pairs; ///< by alias
   caf::actor_clock::time_point started;
   bool shutting_down = false;
@@ -57,6 +61,7 @@ struct supervisor_state {
   void report(severity sev, std::string kind, std::string text);
   void spawn_diagnostics();
   void spawn_console();
+  void spawn_notifier();
   void spawn_pair(const config::pair_section& p);
   node_status status() const;
   /// Handles the end of a child; returns false when the exit was not from a child.

@@ -284,6 +284,14 @@ struct reader {
     s.integer("max_events", cfg.diagnostics.max_events, 1, max_events_limit);
   }
 
+  static bool valid_env_name(const std::string& v) {
+    if (v.empty() || (v[0] >= '0' && v[0] <= '9')) return false;
+    return std::all_of(v.begin(), v.end(), [](char ch) {
+      return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+             ch == '_';
+    });
+  }
+
   void read_notifications(const toml::table* t) {
     section s(c, t, "notifications",
               {"smtp_url", "from", "username", "password_file", "password_env", "batch_ms",
@@ -302,9 +310,24 @@ struct reader {
     if (s.str("password_file", n.password_file) && !n.password_file.empty())
       n.password_file = resolve_path(base, n.password_file);
     s.str("password_env", n.password_env);
+    if (!n.password_env.empty() && !valid_env_name(n.password_env))
+      c.error(s.where("password_env"), "notifications.password_env",
+              quote(n.password_env) +
+                  " is not an environment variable name (letters, digits and _, not starting "
+                  "with a digit): name the variable that holds the password, not the password");
     if (!n.password_file.empty() && !n.password_env.empty())
       c.error(s.where("password_env"), "notifications.password_env",
               "password_file and password_env are both set: use one of them");
+    else if (!n.username.empty() && n.password_file.empty() && n.password_env.empty())
+      c.warning(s.where("username"), "notifications.username",
+                "is set but neither password_file nor password_env is: the SMTP login is tried "
+                "with an empty password");
+    else if (n.username.empty() && (!n.password_file.empty() || !n.password_env.empty()))
+      c.warning(s.where(n.password_file.empty() ? "password_env" : "password_file"),
+                n.password_file.empty() ? "notifications.password_env"
+                                        : "notifications.password_file",
+                "is set but notifications.username is empty, so no login is made and the "
+                "password is not used");
     s.integer("batch_ms", n.batch_ms, 0, max_duration_ms);
     s.integer("min_interval_ms", n.min_interval_ms, 0, max_duration_ms);
 
@@ -499,6 +522,10 @@ load_result load_file(const std::string& path) {
   p.message = "cannot read the configuration file: " + why;
   r.problems.push_back(std::move(p));
   return r;
+}
+
+bool valid_mail_address(const std::string& s) {
+  return detail::valid_email(s);
 }
 
 const char* to_string(role r) {

@@ -158,6 +158,9 @@ load_result parse(const std::string& text, const std::string& file);
 /// Reads and parses a file; a missing or unreadable file is one error.
 load_result load_file(const std::string& path);
 
+/// Whether `s` is a mail address as [[notifications.recipient]] address accepts it (name@domain).
+bool valid_mail_address(const std::string& s);
+
 /// Names used in output (console, status): "independent", "warm", "stale"...
 const char* to_string(role r);
 const char* to_string(pair_mode m);

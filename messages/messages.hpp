@@ -12,6 +12,7 @@
 #include "messages/console.hpp"
 #include "messages/event.hpp"
 #include "messages/faults.hpp"
+#include "messages/notify.hpp"
 #include "messages/server.hpp"
 #include "messages/status.hpp"
 
@@ -49,6 +50,10 @@ CAF_ADD_ATOM(tandem, tandem::atom, alternate, "alternate")
 CAF_ADD_ATOM(tandem, tandem::atom, stale_check, "stale_chk")
 CAF_ADD_ATOM(tandem, tandem::atom, verify, "verify")
 
+// -- notifications -----------------------------------------------------------------
+CAF_ADD_ATOM(tandem, tandem::atom, notify_test, "notify_tst")
+CAF_ADD_ATOM(tandem, tandem::atom, batch_due, "batch_due")
+
 // -- diagnostics ---------------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::event_report))
 CAF_ADD_TYPE_ID(tandem, (tandem::diag_event))
@@ -71,6 +76,11 @@ CAF_ADD_TYPE_ID(tandem, (tandem::server_data))
 CAF_ADD_TYPE_ID(tandem, (tandem::server_snapshot))
 CAF_ADD_TYPE_ID(tandem, (tandem::pair_data))
 CAF_ADD_TYPE_ID(tandem, (tandem::condition_report))
+
+// -- notifications -------------------------------------------------------------
+CAF_ADD_TYPE_ID(tandem, (tandem::mail_outcome))
+CAF_ADD_TYPE_ID(tandem, (tandem::notify_test_result))
+CAF_ADD_TYPE_ID(tandem, (tandem::notifier_status))
 
 // -- status (local only) -------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::node_status))

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "messages/notify.hpp"
+
 namespace tandem {
 
 struct server_status {
@@ -62,6 +64,7 @@ struct node_status {
   bool has_partner = false;
   partner_status partner;
   std::vector<pair_status> pairs;
+  notifier_status notifier; ///< enabled = false when notifications are off
 };
 
 } // namespace tandem

@@ -1,5 +1,6 @@
 // `tandem console`: interactive (line editing, history) or one-shot (`-e CMD`) operator console.
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -39,7 +40,8 @@ bool is_follow(const std::string& line) {
 bool print_reply(const std::string& cmd, const std::string& line, bool json) {
   bool is_error = false;
   auto doc = nlohmann::json::parse(line, nullptr, false);
-  if (!doc.is_discarded() && doc.is_object() && doc.contains("error")) is_error = true;
+  if (!doc.is_discarded() && doc.is_object() && doc.contains("error") && !doc["error"].is_null())
+    is_error = true; // {"ok": true, "error": null} (notify test) is a success
   if (json) {
     (is_error ? std::cerr : std::cout) << line << std::endl;
   } else if (is_error) {
@@ -63,7 +65,9 @@ int run_one(transports::console_client& c, const std::string& line, const consol
   split_command(line, words, err);
   std::string cmd = words.empty() ? "" : words[0];
   if (!is_follow(line)) {
-    auto reply = c.read_line(o.timeout_ms, err);
+    // `notify test` answers after a whole SMTP exchange (up to 40 s on a slow server).
+    int wait_ms = cmd == "notify" ? std::max(o.timeout_ms, 60000) : o.timeout_ms;
+    auto reply = c.read_line(wait_ms, err);
     if (!reply) {
       std::cerr << "tandem console: " << err << "\n";
       return exit_usage;

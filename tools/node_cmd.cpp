@@ -1,8 +1,10 @@
 // `tandem node -c FILE`: runs one node until SIGINT/SIGTERM.
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -29,6 +31,7 @@
 #include "transports/console/server.hpp"
 #include "transports/opcua/face/pair_space.hpp"
 #include "transports/opcua/server/server.hpp"
+#include "transports/smtp/mail.hpp"
 
 namespace tandem::tools {
 
@@ -70,6 +73,32 @@ std::string read_password(const std::string& file) {
   std::getline(in, line);
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
+}
+
+/// The SMTP password of [notifications]: the first line of password_file, or the value of the
+/// environment variable password_env. Read once at start; a problem is a warning (the mail then
+/// goes without a password, and a server that wants one refuses it with a clear event).
+std::string notification_password(const config::notifications_section& n,
+                                  std::vector<std::string>& warnings) {
+  if (!n.password_file.empty()) {
+    std::ifstream in(n.password_file);
+    if (!in) {
+      warnings.push_back("notifications.password_file: cannot read " + n.password_file + ": " +
+                         std::strerror(errno) + "; mail is sent without a password");
+      return {};
+    }
+    return read_password(n.password_file);
+  }
+  if (!n.password_env.empty()) {
+    const char* v = std::getenv(n.password_env.c_str());
+    if (!v) {
+      warnings.push_back("notifications.password_env: the environment variable " + n.password_env +
+                         " is not set; mail is sent without a password");
+      return {};
+    }
+    return v;
+  }
+  return {};
 }
 
 int64_t wall_now_ms() {
@@ -116,6 +145,20 @@ int run_node(const std::string& config_path) {
     warnings.push_back(notice);
   }
 
+  std::shared_ptr<smtp::mail_sender> mail_sender;
+  if (!cfg.notifications.smtp_url.empty()) {
+    smtp::smtp_options so;
+    so.url = cfg.notifications.smtp_url;
+    so.username = cfg.notifications.username;
+    std::vector<std::string> pw_warnings;
+    so.password = notification_password(cfg.notifications, pw_warnings);
+    for (auto& w : pw_warnings) {
+      std::cerr << "tandem: warning: " << w << "\n";
+      warnings.push_back(w);
+    }
+    mail_sender = smtp::make_curl_sender(std::move(so));
+  }
+
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
   console_bridge bridge;
@@ -137,6 +180,7 @@ int run_node(const std::string& config_path) {
     rt.startup_warnings = warnings;
     rt.attach_console = [&bridge](const console_actor& a) { bridge.attach(a); };
     rt.stop_accepting = [&console_srv] { console_srv.stop(); };
+    rt.mail_sender = mail_sender;
     rt.make_link = [&io, &cfg](const config::pair_section& p, int index,
                                std::shared_ptr<opcua::link_events> ev) {
       opcua::ua_link_options o;
@@ -218,7 +262,8 @@ int run_node(const std::string& config_path) {
     sup = nullptr;
     // ~actor_system waits for every actor to finish.
   }
-  store.reset(); // closes the database after the last actor let go of it
+  mail_sender.reset(); // finishes the mail being sent, drops the rest
+  store.reset();       // closes the database after the last actor let go of it
   std::cout << "tandem: node " << cfg.node.name << " stopped" << std::endl;
   return code;
 }

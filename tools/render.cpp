@@ -100,6 +100,20 @@ std::string render_text(const std::string& command, const std::string& line) {
       o << "partner  none\n";
     }
     o << "pairs\n" << pairs_table(doc.value("pairs", json::array()));
+    if (doc.contains("notifier") && doc["notifier"].is_object()) {
+      auto& m = doc["notifier"];
+      o << "notifier ";
+      if (m.value("enabled", false)) {
+        o << str(m, "recipients") << " recipients, " << str(m, "queued") << " events queued, "
+          << str(m, "in_flight") << " mails in flight, " << str(m, "sent") << " sent, "
+          << str(m, "failed") << " failed, " << str(m, "dropped") << " dropped\n";
+        if (m.contains("last_error") && m["last_error"].is_string())
+          o << "         last error " << str(m, "last_error_time") << ": " << str(m, "last_error")
+            << "\n";
+      } else {
+        o << "off (notifications.smtp_url is empty)\n";
+      }
+    }
     return o.str();
   }
   if (doc.contains("pairs")) return pairs_table(doc["pairs"]);
@@ -119,6 +133,8 @@ std::string render_text(const std::string& command, const std::string& line) {
     return out;
   }
   if (doc.size() == 1 && doc.contains("ok")) return doc["ok"] == true ? "ok\n" : "failed\n";
+  if (command == "notify" && doc.contains("ok"))
+    return doc["ok"] == true ? "ok: the SMTP server accepted the test mail\n" : "failed\n";
   return doc.dump(2) + "\n";
 }
 

@@ -473,6 +473,14 @@ TEST(ConfigRules, PasswordFileAndEnvBothSet) {
                16);
 }
 
+TEST(ConfigRules, PasswordEnvMustNameAVariable) {
+  auto r = with("[notifications]\nusername = \"u\"\npassword_env = \"hunter 2\"\n");
+  expect_error(r, "notifications.password_env",
+               {"'hunter 2' is not an environment variable name", "not the password"}, 5, 16);
+  EXPECT_TRUE(with("[notifications]\nusername = \"u\"\npassword_env = \"_SMTP_PW2\"\n").ok());
+  EXPECT_FALSE(with("[notifications]\nusername = \"u\"\npassword_env = \"2PW\"\n").ok());
+}
+
 TEST(ConfigRules, RecipientPairsMustNameAPair) {
   auto r =
       with(pair_a + "[notifications]\nsmtp_url = \"smtp://m:25\"\n"
@@ -580,6 +588,24 @@ TEST(ConfigWarnings, OtherWarnings) {
   r = with(pair_a + "[[pair.monitor]]\nitem = \"i=1\"\nvalue = 3\n");
   ASSERT_TRUE(r.ok());
   EXPECT_THAT(find(r, "pair[0].monitor[0].value")->message, HasSubstr("ignored"));
+}
+
+TEST(ConfigWarnings, SmtpUserAndPasswordGoTogether) {
+  auto r = with("[notifications]\nusername = \"mailer\"\n");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  ASSERT_EQ(r.warning_count(), 1u) << dump(r);
+  const problem* p = find(r, "notifications.username");
+  ASSERT_NE(p, nullptr) << dump(r);
+  EXPECT_THAT(p->message, HasSubstr("empty password"));
+  EXPECT_EQ(p->line, 4);
+  EXPECT_EQ(p->column, 12);
+  r = with("[notifications]\npassword_file = \"smtp.pw\"\n");
+  ASSERT_TRUE(r.ok()) << dump(r);
+  ASSERT_EQ(r.warning_count(), 1u) << dump(r);
+  ASSERT_NE(find(r, "notifications.password_file"), nullptr) << dump(r);
+  EXPECT_THAT(find(r, "notifications.password_file")->message, HasSubstr("username is empty"));
+  r = with("[notifications]\nusername = \"mailer\"\npassword_env = \"PW\"\n");
+  EXPECT_TRUE(r.problems.empty()) << dump(r);
 }
 
 TEST(ConfigWarnings, WarningsAndErrorsTogetherStillFail) {
