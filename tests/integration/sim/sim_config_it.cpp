@@ -114,7 +114,11 @@ TEST(sim_config_it, a_good_file_starts_and_serves_its_address_space) {
   ASSERT_TRUE(sim.ok()) << sim.why();
   EXPECT_EQ(sim.url(), "opc.tcp://127.0.0.1:" + std::to_string(sim.port()) + "/sim");
   EXPECT_EQ(sim.namespace_uri(), "urn:tandem:sim");
-  EXPECT_NE(sim.proc().err().find("11 variables"), std::string::npos) << sim.proc().err();
+  // The summary goes to stderr just after "ready" goes to stdout.
+  EXPECT_TRUE(
+      test::wait_for([&] { return sim.proc().err().find("11 variables") != std::string::npos; },
+                     std::chrono::seconds(5)))
+      << sim.proc().err();
 
   // Its port is taken: a second one cannot listen there (exit 3).
   auto taken = test::run_tandem({"sim", "-c", path, "--port", std::to_string(sim.port())},

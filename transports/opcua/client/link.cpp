@@ -1,11 +1,13 @@
 #include "transports/opcua/client/link.hpp"
 
 #include <algorithm>
+#include <mutex>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "transports/opcua/client/subscription.hpp"
+#include "transports/opcua/node_ids.hpp"
 
 namespace tandem::opcua {
 
@@ -30,6 +32,34 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
   /// The monitoring mode the owner last asked for, per handle: a set_mode() that comes while
   /// the items are still being created is applied when they exist.
   std::map<uint32_t, monitoring_mode> wanted_mode;
+  /// The server's NamespaceArray, read before the link reports up; read by forwarders from
+  /// other threads.
+  mutable std::mutex ns_mutex;
+  std::shared_ptr<const std::vector<std::string>> namespaces;
+
+  void set_namespaces(std::shared_ptr<const std::vector<std::string>> ns) {
+    std::lock_guard<std::mutex> lock(ns_mutex);
+    namespaces = std::move(ns);
+  }
+  std::shared_ptr<const std::vector<std::string>> current_namespaces() const {
+    std::lock_guard<std::mutex> lock(ns_mutex);
+    return namespaces;
+  }
+
+  /// An item's NodeId on this server: "nsu=URI;..." names the namespace by URI (how the face
+  /// asks for items when two servers order their namespaces differently).
+  result<NodeId> resolve(const std::string& text) const {
+    if (text.rfind("nsu=", 0) != 0) return NodeId::parse(text);
+    auto x = ExpandedNodeId::parse(text);
+    if (!x) return x.error();
+    NodeId node = x->node_id;
+    auto ns = current_namespaces();
+    node.namespace_index = 0xFFFF; // unknown here: the server answers BadNodeIdUnknown
+    if (ns)
+      for (size_t i = 0; i < ns->size() && i < 0xFFFF; ++i)
+        if ((*ns)[i] == x->namespace_uri.str()) node.namespace_index = static_cast<uint16_t>(i);
+    return node;
+  }
 
   explicit ua_link_state(client_channel::strand_type s) : strand(std::move(s)) {}
 
@@ -40,6 +70,7 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
     subscription_id = 0;
     subscription_pending = false;
     session_up = false;
+    set_namespaces(nullptr);
     waiting.clear();
     item_ids.clear();
     wanted_mode.clear(); // the owner gives every item's mode again with the next connection
@@ -68,6 +99,28 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
     client->connect([self, gen](const error* e) {
       if (gen != self->generation) return;
       if (e) return self->report_down(gen, *e);
+      self->read_namespaces(gen);
+    });
+  }
+
+  /// Reads the NamespaceArray, then reports up (without it when the server will not say).
+  void read_namespaces(uint64_t gen) {
+    ReadRequest req;
+    ReadValueId ns;
+    ns.node_id = NodeId(node_ids::Server_NamespaceArray);
+    req.nodes_to_read.push_back(ns);
+    req.timestamps_to_return = TimestampsToReturn::Neither;
+    auto self = shared_from_this();
+    client->call<ReadResponse>(std::move(req), [self, gen](result<ReadResponse> r) {
+      if (gen != self->generation || !self->client) return;
+      if (r && r->results.size() == 1 && r->results[0].value) {
+        if (auto* a = r->results[0].value->get_if<Array<String>>()) {
+          auto uris = std::make_shared<std::vector<std::string>>();
+          for (const auto& u : *a)
+            uris->push_back(u.str());
+          self->set_namespaces(std::move(uris));
+        }
+      }
       self->session_up = true;
       self->events->up(link_up{gen});
     });
@@ -192,7 +245,7 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
       std::vector<uint32_t> bad;
       for (size_t i = start; i < end; ++i) {
         auto& s = items[i];
-        auto node = NodeId::parse(s.node_id);
+        auto node = resolve(s.node_id);
         if (!node) {
           rep.handles.push_back(s.handle);
           rep.results.push_back(status::BadNodeIdInvalid.value);
@@ -315,6 +368,11 @@ public:
         done(std::move(*r));
       });
     });
+  }
+
+  std::shared_ptr<const std::vector<std::string>> namespaces() const override {
+    auto st = st_.lock();
+    return st ? st->current_namespaces() : nullptr;
   }
 
 private:

@@ -36,6 +36,9 @@ class request_forwarder {
 public:
   virtual ~request_forwarder() = default;
   virtual void forward(Request req, std::function<void(Response)> done) = 0;
+  /// The NamespaceArray of the server the session of the moment is on (read when it connected);
+  /// null when not connected or not known.
+  virtual std::shared_ptr<const std::vector<std::string>> namespaces() const { return nullptr; }
 };
 
 /// Commands to one upstream server. Every call returns at once; results come as reports, each

@@ -37,7 +37,30 @@ void stamp(DataValue& dv, TimestampsToReturn t, DateTime now) {
 
 } // namespace
 
-pair_space::pair_space(pair_space_options opts) : opts_(std::move(opts)) {}
+pair_space::pair_space(pair_space_options opts)
+    : opts_(std::move(opts)), face_ns_{"http://opcfoundation.org/UA/", opts_.application_uri} {}
+
+void pair_space::refresh_namespaces() {
+  bool changed = false;
+  for (size_t i = 0; i < 2; ++i) {
+    if (!forwarders_[i]) continue;
+    auto ns = forwarders_[i]->namespaces();
+    if (!ns || ns == server_ns_[i]) continue;
+    server_ns_[i] = std::move(ns);
+    learn_namespaces(face_ns_, *server_ns_[i]);
+    changed = true;
+  }
+  if (!changed) return;
+  for (size_t i = 0; i < 2; ++i)
+    maps_[i] = server_ns_[i] ? namespace_map(face_ns_, *server_ns_[i]) : namespace_map();
+}
+
+std::string pair_space::upstream_text(const NodeId& node) const {
+  if (node.namespace_index < 2 || node.namespace_index >= face_ns_.size()) return node.to_string();
+  NodeId local = node;
+  local.namespace_index = 0;
+  return ExpandedNodeId(std::move(local), String(face_ns_[node.namespace_index]), 0).to_string();
+}
 
 void pair_space::set_forwarder(int server, std::shared_ptr<request_forwarder> f) {
   if (server < 0 || server > 1) return;
@@ -57,7 +80,7 @@ void pair_space::set_item_listener(item_listener l) {
     std::lock_guard<std::mutex> lock(mutex_);
     listener_ = l;
     for (const auto& [node, it] : items_)
-      if (it.handle != 0) now.push_back({it.handle, node.to_string()});
+      if (it.handle != 0) now.push_back({it.handle, upstream_text(node)});
   }
   if (l && !now.empty()) l(std::move(now));
 }
@@ -104,6 +127,7 @@ void pair_space::deliver(const std::vector<item_update>& updates) {
       auto decoded = decode_exact<DataValue>(byte_span(u.value));
       if (!decoded) continue;
       dv = std::move(*decoded);
+      if (active_ >= 0) maps_[static_cast<size_t>(active_)].to_face(dv);
     }
     store(it->second, std::move(dv));
   }
@@ -126,7 +150,7 @@ std::vector<pair_space::wanted_item> pair_space::items() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<wanted_item> out;
   for (const auto& [node, it] : items_)
-    if (it.handle != 0) out.push_back({it.handle, node.to_string()});
+    if (it.handle != 0) out.push_back({it.handle, upstream_text(node)});
   return out;
 }
 
@@ -139,6 +163,12 @@ std::optional<DataValue> pair_space::own_value(const NodeId& node) const {
     return DataValue(Variant(service_level_));
   case node_ids::Server_ServerRedundancy_RedundancySupport:
     return DataValue(Variant(static_cast<int32_t>(RedundancySupport::Transparent)));
+  case node_ids::Server_NamespaceArray: {
+    Array<String> uris;
+    for (const auto& u : face_ns_)
+      uris.push_back(String(u));
+    return DataValue(Variant(std::move(uris)));
+  }
   default:
     return std::nullopt;
   }
@@ -163,7 +193,12 @@ result<std::vector<ReferenceDescription>> pair_space::browse(const NodeId&, Brow
 }
 
 Array<String> pair_space::namespace_array() {
-  return Array<String>{String("http://opcfoundation.org/UA/"), String(opts_.application_uri)};
+  std::lock_guard<std::mutex> lock(mutex_);
+  refresh_namespaces();
+  Array<String> uris;
+  for (const auto& u : face_ns_)
+    uris.push_back(String(u));
+  return uris;
 }
 
 uint64_t pair_space::watch(const NodeId& node, uint32_t attribute, change_sink sink) {
@@ -182,7 +217,8 @@ uint64_t pair_space::watch(const NodeId& node, uint32_t attribute, change_sink s
         it->second.handle = next_handle_++;
         it->second.last = status_only(status::BadWaitingForInitialData);
         by_handle_[it->second.handle] = node;
-        fresh.push_back({it->second.handle, node.to_string()});
+        refresh_namespaces();
+        fresh.push_back({it->second.handle, upstream_text(node)});
         listener = listener_;
       }
     }
@@ -219,9 +255,22 @@ StatusCode pair_space::check_user(const std::string& user, const std::string& pa
 
 void pair_space::forward(Request req, std::function<void(Response)> done) {
   std::shared_ptr<request_forwarder> target;
+  namespace_map map;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (active_ >= 0) target = forwarders_[static_cast<size_t>(active_)];
+    refresh_namespaces();
+    if (active_ >= 0) {
+      target = forwarders_[static_cast<size_t>(active_)];
+      map = maps_[static_cast<size_t>(active_)];
+    }
+  }
+  if (!map.identity()) {
+    // The client's namespace indexes are the pair's; the server's may differ.
+    map.to_server(req);
+    done = [map, done = std::move(done)](Response r) {
+      map.to_face(r);
+      done(std::move(r));
+    };
   }
   auto* read = std::get_if<ReadRequest>(&req);
   if (read) {

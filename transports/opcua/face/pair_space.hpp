@@ -11,6 +11,10 @@
 ///    delivers the active server's changes (`deliver`), so a failover changes where values come
 ///    from, never the client's subscription, sequence numbers or session.
 ///  * ServiceLevel (i=2267) and RedundancySupport (i=3709) are the pair's, not the server's.
+///  * NamespaceArray (i=2255) is the pair's too: the servers' namespace URIs in the order first
+///    seen, never reordered, so a failover to a server that orders them differently changes no
+///    index a client holds; requests and responses are translated (`namespace_map`), and items
+///    are asked for upstream by namespace URI ("nsu=...") from index 2 on.
 ///
 /// Threading: the face calls it from its connection strands, the PAIR actor from its own
 /// thread; one mutex guards it, and watch sinks run under it (they only queue).
@@ -26,6 +30,7 @@
 
 #include "messages/server.hpp"
 #include "transports/opcua/client/link.hpp"
+#include "transports/opcua/face/namespaces.hpp"
 #include "transports/opcua/server/address_space.hpp"
 
 namespace tandem::opcua {
@@ -91,14 +96,22 @@ private:
     DataValue last; ///< BadWaitingForInitialData until the first value
     std::vector<std::pair<uint64_t, change_sink>> sinks;
   };
-  /// The pair's own value of a node, if it is one of the pair's own nodes.
+  /// The pair's own value of a node, if it is one of the pair's own nodes. Lock held.
   std::optional<DataValue> own_value(const NodeId& node) const;
+  /// Learns the servers' namespace arrays from their forwarders (cheap when unchanged) and
+  /// rebuilds the maps when one changed. Lock held.
+  void refresh_namespaces();
+  /// An item's NodeId text for the servers (by URI from index 2 on). Lock held.
+  std::string upstream_text(const NodeId& node) const;
   void store(item& it, DataValue dv);
 
   pair_space_options opts_;
   mutable std::mutex mutex_;
   std::array<std::shared_ptr<request_forwarder>, 2> forwarders_;
   int active_ = -1;
+  std::vector<std::string> face_ns_; ///< the pair's NamespaceArray
+  std::array<std::shared_ptr<const std::vector<std::string>>, 2> server_ns_;
+  std::array<namespace_map, 2> maps_;
   uint8_t service_level_ = 1;
   item_listener listener_;
   uint32_t next_handle_ = 1;

@@ -1,5 +1,6 @@
 #include "transports/opcua/face/verify.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <set>
 
@@ -10,6 +11,7 @@ namespace tandem::opcua {
 namespace {
 
 constexpr size_t browse_batch = 50;
+constexpr size_t read_batch = 500;
 
 /// "ns=2;s=A.B" -> "s=A.B" (the identifier without its namespace index).
 std::string identifier_of(const NodeId& id) {
@@ -29,6 +31,8 @@ struct walker : std::enable_shared_from_this<walker> {
   std::deque<NodeId> queue;
   std::set<std::string> seen;
   std::vector<ByteString> continuations;
+  std::vector<std::pair<std::string, NodeId>> variables; ///< (key, id): DataTypes to read
+  size_t next_variable = 0;
 
   void finish(std::string error = "") {
     if (!error.empty()) out.error = std::move(error);
@@ -59,8 +63,17 @@ struct walker : std::enable_shared_from_this<walker> {
     });
   }
 
+  /// A namespace for keys: its URI, but index 1 is each server's own namespace, whose URI
+  /// differs between two servers by design (and Tandem maps 1 to 1).
   std::string uri_of(uint16_t ns) const {
+    if (ns == 1) return "(server namespace)";
     return ns < out.namespaces.size() ? out.namespaces[ns] : "ns" + std::to_string(ns);
+  }
+
+  /// A DataType, as a key-like text: "i=11", or "<uri>|<identifier>".
+  std::string type_text(const NodeId& id) const {
+    if (id.namespace_index == 0) return id.to_string();
+    return uri_of(id.namespace_index) + "|" + identifier_of(id);
   }
 
   void take(const Array<ReferenceDescription>& refs) {
@@ -77,6 +90,7 @@ struct walker : std::enable_shared_from_this<walker> {
       out.nodes[key] = std::string(node_class_name(r.node_class)) + " " +
                        (r.browse_name.name.is_null() ? "" : r.browse_name.name.str());
       out.ids[key] = id.to_string();
+      if (r.node_class == NodeClass::Variable) variables.emplace_back(key, id);
       queue.push_back(id);
     }
   }
@@ -108,7 +122,7 @@ struct walker : std::enable_shared_from_this<walker> {
                  [self](Response r) { self->handle_results(std::move(r)); });
       return;
     }
-    if (queue.empty() || out.truncated) return finish();
+    if (queue.empty() || out.truncated) return read_types();
     BrowseRequest b;
     b.requested_max_references_per_node = 1000;
     while (!queue.empty() && b.nodes_to_browse.size() < browse_batch) {
@@ -121,6 +135,37 @@ struct walker : std::enable_shared_from_this<walker> {
       b.nodes_to_browse.push_back(std::move(d));
     }
     f->forward(Request(std::move(b)), [self](Response r) { self->handle_results(std::move(r)); });
+  }
+
+  /// After the walk: each variable's DataType joins its description ("Variable Level i=11").
+  void read_types() {
+    if (next_variable >= variables.size()) return finish();
+    ReadRequest r;
+    r.timestamps_to_return = TimestampsToReturn::Neither;
+    size_t end = std::min(variables.size(), next_variable + read_batch);
+    for (size_t i = next_variable; i < end; ++i) {
+      ReadValueId v;
+      v.node_id = variables[i].second;
+      v.attribute_id = attribute_id::DataType;
+      r.nodes_to_read.push_back(std::move(v));
+    }
+    auto self = shared_from_this();
+    f->forward(Request(std::move(r)), [self, end](Response resp) {
+      auto* rr = std::get_if<ReadResponse>(&resp);
+      if (!rr)
+        return self->finish("cannot read DataTypes: " +
+                            to_string(response_header(resp).service_result));
+      for (size_t i = self->next_variable; i < end; ++i) {
+        size_t k = i - self->next_variable;
+        const NodeId* type = k < rr->results.size() && rr->results[k].value
+                                 ? rr->results[k].value->get_if<NodeId>()
+                                 : nullptr;
+        self->out.nodes[self->variables[i].first] +=
+            " " + (type ? self->type_text(*type) : std::string("(no DataType)"));
+      }
+      self->next_variable = end;
+      self->read_types();
+    });
   }
 };
 
@@ -160,9 +205,19 @@ std::vector<std::string> compare_spaces(const space_digest& a, const space_diges
   if (!a.error.empty()) add("the primary cannot be compared: " + a.error);
   if (!b.error.empty()) add("the secondary cannot be compared: " + b.error);
   if (!a.error.empty() || !b.error.empty()) return out;
-  if (a.namespaces != b.namespaces)
-    add("NamespaceArray differs: primary " + join(a.namespaces) + ", secondary " +
-        join(b.namespaces));
+  // Index 1 is each server's own namespace and the order is translated by the face: only a
+  // namespace one server lacks is a difference.
+  auto missing = [](const std::vector<std::string>& x, const std::vector<std::string>& y) {
+    std::vector<std::string> out;
+    for (size_t i = 2; i < x.size(); ++i)
+      if (std::find(y.begin() + std::min<size_t>(2, y.size()), y.end(), x[i]) == y.end())
+        out.push_back(x[i]);
+    return out;
+  };
+  auto only_a = missing(a.namespaces, b.namespaces), only_b = missing(b.namespaces, a.namespaces);
+  if (!only_a.empty() || !only_b.empty())
+    add("NamespaceArray differs: only on the primary " + join(only_a) + ", only on the secondary " +
+        join(only_b));
   if (a.truncated || b.truncated)
     add("more nodes than the comparison limit; only the first part was compared");
   for (const auto& [key, what] : a.nodes) {

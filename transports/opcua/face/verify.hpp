@@ -2,9 +2,11 @@
 /// `verify ALIAS`: a pair only works when its two servers have the same address space. This
 /// walks each server's tree below Objects (hierarchical references, the servers' own
 /// namespaces; ns=0 is the standard's and differs legitimately between products) through a
-/// request_forwarder, then lists what differs: the namespace arrays, nodes only on one side,
-/// nodes whose class or browse name differ. Nodes are matched by namespace URI and identifier,
-/// so servers whose namespace arrays differ only in order still match node for node.
+/// request_forwarder, reads every variable's DataType, then lists what differs: namespaces only
+/// one server has, nodes only on one side, nodes whose class, browse name or DataType differ.
+/// Nodes are matched by namespace URI and identifier (index 1, each server's own namespace, by
+/// index), so servers whose namespace arrays differ only in order still match node for node:
+/// the face translates the indexes.
 
 #include <cstddef>
 #include <functional>
@@ -19,7 +21,7 @@ namespace tandem::opcua {
 
 struct space_digest {
   std::vector<std::string> namespaces;
-  /// "namespace-uri|identifier" -> "NodeClass BrowseName"
+  /// "namespace-uri|identifier" -> "NodeClass BrowseName [DataType]"
   std::map<std::string, std::string> nodes;
   /// NodeId text as the server writes it, by the same key (for messages).
   std::map<std::string, std::string> ids;

@@ -1,0 +1,171 @@
+// Namespace indexes between a pair's face and servers that order their namespaces differently:
+// the translation of requests, responses and values, and the pair's own NamespaceArray.
+
+#include <gtest/gtest.h>
+
+#include "transports/opcua/face/namespaces.hpp"
+#include "transports/opcua/face/pair_space.hpp"
+
+using namespace tandem::opcua;
+
+namespace {
+
+const std::string ua = "http://opcfoundation.org/UA/";
+
+TEST(namespace_map, equal_arrays_are_the_identity) {
+  namespace_map m({ua, "urn:face", "urn:plc", "urn:di"}, {ua, "urn:server", "urn:plc", "urn:di"});
+  EXPECT_TRUE(m.identity());
+  EXPECT_EQ(m.to_server(3), 3);
+}
+
+TEST(namespace_map, indexes_from_two_on_map_by_uri_and_one_maps_to_one) {
+  // The server's own namespace (1) has another URI on each server by design: it still maps 1:1.
+  namespace_map m({ua, "urn:face", "urn:plc", "urn:di"}, {ua, "urn:other", "urn:di", "urn:plc"});
+  EXPECT_FALSE(m.identity());
+  EXPECT_EQ(m.to_server(0), 0);
+  EXPECT_EQ(m.to_server(1), 1);
+  EXPECT_EQ(m.to_server(2), 3);
+  EXPECT_EQ(m.to_server(3), 2);
+  EXPECT_EQ(m.to_face(2), 3);
+  EXPECT_EQ(m.to_face(3), 2);
+}
+
+TEST(namespace_map, a_namespace_the_server_lacks_maps_to_an_index_it_will_refuse) {
+  namespace_map m({ua, "urn:face", "urn:plc", "urn:only-primary"}, {ua, "urn:s", "urn:plc"});
+  EXPECT_EQ(m.to_server(3), namespace_map::missing);
+  EXPECT_EQ(m.to_server(9), namespace_map::missing);
+}
+
+TEST(namespace_map, requests_and_responses_are_translated_everywhere_but_headers) {
+  namespace_map m({ua, "urn:face", "urn:a", "urn:b"}, {ua, "urn:s", "urn:b", "urn:a"});
+  ReadRequest r;
+  r.request_header.authentication_token = NodeId(2, 77u); // a session token: left alone
+  ReadValueId v;
+  v.node_id = NodeId(2, String("Tag1"));
+  r.nodes_to_read.push_back(v);
+  v.node_id = NodeId(3, String("Tag2"));
+  r.nodes_to_read.push_back(v);
+  Request req(r);
+  m.to_server(req);
+  const auto& out = std::get<ReadRequest>(req);
+  EXPECT_EQ(out.request_header.authentication_token.namespace_index, 2);
+  EXPECT_EQ(out.nodes_to_read[0].node_id.namespace_index, 3);
+  EXPECT_EQ(out.nodes_to_read[1].node_id.namespace_index, 2);
+
+  BrowseResponse b;
+  BrowseResult br;
+  ReferenceDescription d;
+  d.reference_type_id = NodeId(35);
+  d.node_id = ExpandedNodeId(NodeId(2, String("Folder")));
+  d.browse_name = QualifiedName{3, String("Folder")};
+  d.type_definition = ExpandedNodeId(NodeId(61));
+  br.references.push_back(d);
+  b.results.push_back(br);
+  Response resp(b);
+  m.to_face(resp);
+  const auto& got = std::get<BrowseResponse>(resp).results[0].references[0];
+  EXPECT_EQ(got.node_id.node_id.namespace_index, 3);
+  EXPECT_EQ(got.browse_name.namespace_index, 2);
+  EXPECT_EQ(got.reference_type_id.namespace_index, 0);
+
+  // Values: a DataType read (NodeId), an array of QualifiedNames, a Variant array.
+  DataValue dv(Variant(NodeId(2, 3001u)));
+  m.to_face(dv);
+  EXPECT_EQ(dv.value->get_if<NodeId>()->namespace_index, 3);
+  DataValue names(Variant(Array<QualifiedName>{{2, "x"}, {3, "y"}}));
+  m.to_face(names);
+  EXPECT_EQ((*names.value->get_if<Array<QualifiedName>>())[0].namespace_index, 3);
+  EXPECT_EQ((*names.value->get_if<Array<QualifiedName>>())[1].namespace_index, 2);
+  DataValue nested(Variant(Array<Variant>{Variant(NodeId(3, 1u)), Variant(int32_t{5})}));
+  m.to_face(nested);
+  EXPECT_EQ((*nested.value->get_if<Array<Variant>>())[0].get_if<NodeId>()->namespace_index, 2);
+}
+
+TEST(learn_namespaces, appends_unknown_uris_in_order_and_never_reorders) {
+  std::vector<std::string> face{ua, "urn:face"};
+  EXPECT_TRUE(learn_namespaces(face, {ua, "urn:p", "urn:a", "urn:b"}));
+  EXPECT_FALSE(learn_namespaces(face, {ua, "urn:p", "urn:a", "urn:b"}));
+  EXPECT_TRUE(learn_namespaces(face, {ua, "urn:s", "urn:c", "urn:b", "urn:a"}));
+  EXPECT_EQ(face, (std::vector<std::string>{ua, "urn:face", "urn:a", "urn:b", "urn:c"}));
+}
+
+/// A server seen through its forwarder: its NamespaceArray, and it records what it was asked
+/// and answers Reads with the NodeId it was asked for as the value.
+class fake_server : public request_forwarder {
+public:
+  explicit fake_server(std::vector<std::string> ns)
+      : ns_(std::make_shared<std::vector<std::string>>(std::move(ns))) {}
+  void forward(Request req, std::function<void(Response)> done) override {
+    auto& r = std::get<ReadRequest>(req);
+    ReadResponse resp;
+    for (const auto& n : r.nodes_to_read) {
+      asked.push_back(n.node_id);
+      resp.results.push_back(DataValue(Variant(n.node_id)));
+    }
+    done(Response(std::move(resp)));
+  }
+  std::shared_ptr<const std::vector<std::string>> namespaces() const override { return ns_; }
+  std::vector<NodeId> asked;
+
+private:
+  std::shared_ptr<const std::vector<std::string>> ns_;
+};
+
+ReadResponse read_through(pair_space& face, std::vector<NodeId> nodes) {
+  ReadRequest r;
+  for (auto& n : nodes) {
+    ReadValueId v;
+    v.node_id = n;
+    r.nodes_to_read.push_back(v);
+  }
+  ReadResponse out;
+  face.forward(Request(r), [&](Response resp) { out = std::get<ReadResponse>(resp); });
+  return out;
+}
+
+TEST(pair_space_namespaces, a_failover_to_a_server_with_another_order_keeps_every_index) {
+  pair_space_options o;
+  o.alias = "line1";
+  o.application_uri = "urn:tandem:node:line1";
+  pair_space face(o);
+  auto primary = std::make_shared<fake_server>(
+      std::vector<std::string>{ua, "urn:primary", "urn:plc", "urn:di"});
+  auto secondary = std::make_shared<fake_server>(
+      std::vector<std::string>{ua, "urn:secondary", "urn:di", "urn:plc", "urn:extra"});
+  face.set_forwarder(0, primary);
+  face.set_forwarder(1, secondary);
+  face.set_active(0);
+
+  // The pair's NamespaceArray: the primary's order, then what only the secondary has.
+  auto ns = read_through(face, {NodeId(node_ids::Server_NamespaceArray)});
+  ASSERT_EQ(ns.results.size(), 1u);
+  auto* uris = ns.results[0].value->get_if<Array<String>>();
+  ASSERT_NE(uris, nullptr);
+  std::vector<std::string> got;
+  for (auto& u : *uris)
+    got.push_back(u.str());
+  EXPECT_EQ(got, (std::vector<std::string>{ua, "urn:tandem:node:line1", "urn:plc", "urn:di",
+                                           "urn:extra"}));
+
+  // The same client request before and after the failover reaches the same namespace.
+  auto before = read_through(face, {NodeId(2, String("PLC1.Level"))});
+  EXPECT_EQ(primary->asked.back().namespace_index, 2);
+  EXPECT_EQ(before.results[0].value->get_if<NodeId>()->namespace_index, 2);
+  face.set_active(1);
+  auto after = read_through(face, {NodeId(2, String("PLC1.Level"))});
+  EXPECT_EQ(secondary->asked.back().namespace_index, 3); // "urn:plc" is index 3 there
+  EXPECT_EQ(after.results[0].value->get_if<NodeId>()->namespace_index, 2);
+
+  // Items are asked for upstream by URI, so each server resolves its own index.
+  std::vector<pair_space::wanted_item> wanted;
+  face.set_item_listener([&](std::vector<pair_space::wanted_item> w) {
+    wanted.insert(wanted.end(), w.begin(), w.end());
+  });
+  face.watch(NodeId(3, String("Device.Temp")), attribute_id::Value, [](const DataValue&) {});
+  face.watch(NodeId(1, String("Local")), attribute_id::Value, [](const DataValue&) {});
+  ASSERT_EQ(wanted.size(), 2u);
+  EXPECT_EQ(wanted[0].node_id, "nsu=urn:di;s=Device.Temp");
+  EXPECT_EQ(wanted[1].node_id, "ns=1;s=Local");
+}
+
+} // namespace
