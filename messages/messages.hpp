@@ -12,6 +12,7 @@
 #include "messages/console.hpp"
 #include "messages/event.hpp"
 #include "messages/faults.hpp"
+#include "messages/partner.hpp"
 #include "messages/server.hpp"
 #include "messages/status.hpp"
 
@@ -48,6 +49,24 @@ CAF_ADD_ATOM(tandem, tandem::atom, settle, "settle")
 CAF_ADD_ATOM(tandem, tandem::atom, alternate, "alternate")
 CAF_ADD_ATOM(tandem, tandem::atom, stale_check, "stale_chk")
 CAF_ADD_ATOM(tandem, tandem::atom, verify, "verify")
+
+// -- partner link --------------------------------------------------------------
+CAF_ADD_ATOM(tandem, tandem::atom, heartbeat, "heartbeat")
+CAF_ADD_ATOM(tandem, tandem::atom, silence, "silence")
+CAF_ADD_ATOM(tandem, tandem::atom, lost_after, "lost_after")
+CAF_ADD_TYPE_ID(tandem, (tandem::data_epoch))
+CAF_ADD_TYPE_ID(tandem, (tandem::partner_hello))
+CAF_ADD_TYPE_ID(tandem, (tandem::sync_payload))
+CAF_ADD_TYPE_ID(tandem, (tandem::partner_up))
+CAF_ADD_TYPE_ID(tandem, (tandem::partner_down))
+CAF_ADD_TYPE_ID(tandem, (tandem::partner_heartbeat))
+CAF_ADD_TYPE_ID(tandem, (tandem::partner_link_status))
+CAF_ADD_TYPE_ID(tandem, (tandem::pl_hello))
+CAF_ADD_TYPE_ID(tandem, (tandem::pl_up))
+CAF_ADD_TYPE_ID(tandem, (tandem::pl_down))
+CAF_ADD_TYPE_ID(tandem, (tandem::pl_heartbeat))
+CAF_ADD_TYPE_ID(tandem, (tandem::pl_sync))
+CAF_ADD_TYPE_ID(tandem, (tandem::pl_probe))
 
 // -- diagnostics ---------------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::event_report))
