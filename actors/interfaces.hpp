@@ -159,6 +159,8 @@ using partner_link_actor = caf::typed_actor<
     caf::reacts_to<atom::heartbeat, uint64_t>,
     // INTERNAL: has the partner been silent for ping_timeout_ms (link generation)?
     caf::reacts_to<atom::silence, uint64_t>,
+    // INTERNAL: a loss rule fired; decided after what is already queued (link generation).
+    caf::reacts_to<atom::confirm_loss, uint64_t>,
     // INTERNAL: dial again after back-off (retry number).
     caf::reacts_to<atom::retry, uint64_t>,
     // INTERNAL: the heartbeat rule's deadline after a link closed uncertainly (down number).

@@ -189,8 +189,9 @@ void partner_link_state::on_up(pl_up& m) {
         "partner " + peer.node_name + " (" + to_string(peer.role) + ", " + to_string(peer.state) +
             ") connected " + (inbound ? "from " : "to ") + remote_host + ":" +
             std::to_string(remote_port));
+  confirming = false;
   self->send(self, atom::heartbeat_v, gen); // first heartbeat at once
-  self->delayed_send(self, cfg.ping_timeout, atom::silence_v, gen);
+  arm_silence(cfg.ping_timeout);
 }
 
 void partner_link_state::link_gone(partner_down_cause cause, bool lost, std::string text) {
@@ -303,29 +304,52 @@ void partner_link_state::on_heartbeat(pl_heartbeat& m) {
 
 void partner_link_state::on_tick(uint64_t g) {
   if (g != gen || state != link::up) return;
-  if (hb_outstanding && ++missed >= cfg.missed_pings) {
+  if (hb_outstanding && ++missed >= cfg.missed_pings) confirm_loss();
+  hb_outstanding = true;
+  transport->heartbeat(up_conn, ++hb_seq, now_ns());
+  self->delayed_send(self, cfg.ping_interval, atom::heartbeat_v, gen);
+}
+
+void partner_link_state::arm_silence(caf::timespan after) {
+  silence_armed = true;
+  self->delayed_send(self, after, atom::silence_v, gen);
+}
+
+void partner_link_state::on_silence(uint64_t g) {
+  if (g != gen || state != link::up) return;
+  silence_armed = false;
+  auto quiet = self->clock().now() - last_rx;
+  if (quiet < cfg.ping_timeout) return arm_silence(cfg.ping_timeout - quiet);
+  confirm_loss();
+}
+
+void partner_link_state::confirm_loss() {
+  // A rule fired; frames that arrived meanwhile may still wait in the mailbox behind it (a busy
+  // machine, a stalled thread). They are handled before this message, so only a partner that
+  // really stayed silent is declared lost.
+  if (confirming) return;
+  confirming = true;
+  self->send(self, atom::confirm_loss_v, gen);
+}
+
+void partner_link_state::on_confirm(uint64_t g) {
+  if (g != gen || state != link::up) return;
+  confirming = false;
+  auto quiet = self->clock().now() - last_rx;
+  if (missed >= cfg.missed_pings) {
     auto text = std::to_string(missed) + " heartbeats in a row unanswered (ping_interval_ms " +
                 std::to_string(ms(cfg.ping_interval)) + ", missed_pings " +
                 std::to_string(cfg.missed_pings) + ")";
     transport->close(up_conn, "no answer to " + std::to_string(missed) + " heartbeats");
     return link_gone(partner_down_cause::missed_pings, true, text);
   }
-  hb_outstanding = true;
-  transport->heartbeat(up_conn, ++hb_seq, now_ns());
-  self->delayed_send(self, cfg.ping_interval, atom::heartbeat_v, gen);
-}
-
-void partner_link_state::on_silence(uint64_t g) {
-  if (g != gen || state != link::up) return;
-  auto quiet = self->clock().now() - last_rx;
-  if (quiet < cfg.ping_timeout) {
-    self->delayed_send(self, cfg.ping_timeout - quiet, atom::silence_v, gen);
-    return;
+  if (quiet >= cfg.ping_timeout) {
+    auto text = "nothing received for " + ms_text(quiet) + " (ping_timeout_ms " +
+                std::to_string(ms(cfg.ping_timeout)) + ")";
+    transport->close(up_conn, "nothing received for " + ms_text(quiet));
+    return link_gone(partner_down_cause::heartbeat_timeout, true, text);
   }
-  auto text = "nothing received for " + ms_text(quiet) + " (ping_timeout_ms " +
-              std::to_string(ms(cfg.ping_timeout)) + ")";
-  transport->close(up_conn, "nothing received for " + ms_text(quiet));
-  link_gone(partner_down_cause::heartbeat_timeout, true, text);
+  if (!silence_armed) arm_silence(cfg.ping_timeout - quiet);
 }
 
 partner_link_status partner_link_state::status() const {
@@ -412,6 +436,7 @@ partner_link(partner_link_actor::stateful_pointer<partner_link_state> self,
       // -- timers ------------------------------------------------------------------------------
       [self](atom::heartbeat, uint64_t g) { self->state.on_tick(g); },
       [self](atom::silence, uint64_t g) { self->state.on_silence(g); },
+      [self](atom::confirm_loss, uint64_t g) { self->state.on_confirm(g); },
       [self](atom::retry, uint64_t g) {
         auto& st = self->state;
         if (g != st.retry_gen || !st.dialing_enabled) return;

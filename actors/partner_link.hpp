@@ -27,7 +27,9 @@
 ///
 /// Loss rules, while up: the partner is lost when nothing was received for ping_timeout_ms, or
 /// when missed_pings heartbeats in a row were missed (a heartbeat is missed when its answer has
-/// not come by the time the next one is due), whichever comes first. The listener hears
+/// not come by the time the next one is due), whichever comes first. A rule that fires is
+/// confirmed by a message the actor sends itself, so frames already waiting in its mailbox (a
+/// busy machine) count before the partner is declared lost. The listener hears
 /// partner_up, partner_down, partner_heartbeat and (unless a sync sink is given) sync_payload;
 /// DIAGNOSTICS hears partner_connected, partner_disconnected, partner_lost, partner_refused.
 /// Time is read only through the actor clock, so the deterministic tests drive it with a fake
@@ -108,6 +110,8 @@ struct partner_link_state {
   bool has_rx = false;
   caf::timespan rtt{0};
   bool has_rtt = false;
+  bool silence_armed = false; ///< a silence check of this generation is scheduled
+  bool confirming = false;    ///< a confirm_loss message is on its way
 
   caf::timespan backoff{0};
   uint64_t retry_gen = 0;
@@ -130,6 +134,10 @@ struct partner_link_state {
   void on_heartbeat(pl_heartbeat& m);
   void on_tick(uint64_t g);
   void on_silence(uint64_t g);
+  void arm_silence(caf::timespan after);
+  /// A loss rule fired: confirmed (or not) once the mailbox before it is handled.
+  void confirm_loss();
+  void on_confirm(uint64_t g);
   void on_lost_after(uint64_t g);
   /// The established link is gone: stop its timers, tell, reconnect.
   void link_gone(partner_down_cause cause, bool lost, std::string text);
