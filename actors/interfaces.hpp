@@ -150,7 +150,7 @@ using partner_link_actor = caf::typed_actor<
     caf::reacts_to<atom::disconnect, std::string>,
     // Answers link state, partner name, last heartbeat age and round-trip time.
     caf::replies_to<atom::status>::with<partner_link_status>,
-    // Applies drop_link; answers "" or an error.
+    // Applies drop_link and delay_link; answers "" or an error.
     caf::replies_to<fault>::with<std::string>,
     // Reports of the transport, tagged with the connection's number.
     caf::reacts_to<pl_hello>, caf::reacts_to<pl_up>, caf::reacts_to<pl_down>,

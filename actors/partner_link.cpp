@@ -415,6 +415,11 @@ partner_link(partner_link_actor::stateful_pointer<partner_link_state> self,
       [self](atom::status) -> partner_link_status { return self->state.status(); },
       [self](fault& f) -> std::string {
         auto& st = self->state;
+        if (f.kind == fault_kind::delay_link) {
+          if (f.ms < 0) return std::string("delay_link needs a delay of 0 ms or more");
+          st.transport->set_delay(std::chrono::milliseconds(f.ms));
+          return std::string{};
+        }
         if (f.kind != fault_kind::drop_link)
           return std::string("the partner link cannot apply fault ") + to_string(f.kind);
         if (st.state != partner_link_state::link::up) return "the partner link is not up";

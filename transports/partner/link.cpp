@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -86,17 +87,28 @@ struct core : std::enable_shared_from_this<core> {
   tcp::acceptor acceptor;
   std::atomic<uint64_t> next_id{1};
   std::atomic<uint16_t> port{0};
-  std::map<uint64_t, std::shared_ptr<connection>> conns;
+  /// Weak: a connection lives through its pending handlers (a read is always pending while it is
+  /// open), so nothing here keeps a connection, and with it this core, alive in a cycle.
+  std::map<uint64_t, std::weak_ptr<connection>> conns;
   bool stopped = false;
+  std::chrono::milliseconds delay{0}; ///< fault delay_link
 
   void forget(uint64_t id) { conns.erase(id); }
+
+  /// Runs `f` now, or after the injected delay.
+  void later(std::function<void()> f) {
+    if (delay.count() <= 0) return f();
+    auto t = std::make_shared<asio::steady_timer>(strand, delay);
+    t->async_wait([t, f = std::move(f)](error_code ec) {
+      if (!ec) f();
+    });
+  }
 
   template <class F> void with(uint64_t id, F f) {
     asio::post(strand, [self = shared_from_this(), id, f = std::move(f)]() mutable {
       auto it = self->conns.find(id);
       if (it == self->conns.end()) return;
-      auto keep = it->second; // the call may remove it from the map
-      f(*keep);
+      if (auto keep = it->second.lock()) f(*keep); // keep: the call may remove it from the map
     });
   }
 
@@ -105,8 +117,8 @@ struct core : std::enable_shared_from_this<core> {
       if (self->stopped || !self->acceptor.is_open()) return;
       if (!ec) {
         size_t pending = 0;
-        for (auto& [id, c] : self->conns)
-          if (c->handshaking()) ++pending;
+        for (auto& [id, weak] : self->conns)
+          if (auto c = weak.lock(); c && c->handshaking()) ++pending;
         if (pending >= self->opts.max_pending) {
           error_code ignored;
           s.close(ignored); // a flood of connections: the real partner retries
@@ -290,11 +302,11 @@ void connection::handle(std::vector<session_event>& events) {
       break;
     case session_event::kind::heartbeat:
     case session_event::kind::heartbeat_ack:
-      core_->events->heartbeat(
-          pl_heartbeat{id_, e.what == session_event::kind::heartbeat_ack, e.seq, e.time_ns});
+      core_->later([c = core_, m = pl_heartbeat{id_, e.what == session_event::kind::heartbeat_ack,
+                                                e.seq, e.time_ns}] { c->events->heartbeat(m); });
       break;
     case session_event::kind::sync:
-      core_->events->sync(pl_sync{id_, std::move(e.sync)});
+      core_->later([c = core_, m = pl_sync{id_, std::move(e.sync)}] { c->events->sync(m); });
       break;
     case session_event::kind::failed:
       finish(e.cause, e.text, false, true);
@@ -449,13 +461,16 @@ public:
     core_->with(conn, [reason](connection& c) { c.refuse(reason); });
   }
   void heartbeat(uint64_t conn, uint64_t seq, uint64_t ns) override {
-    core_->with(conn, [seq, ns](connection& c) { c.heartbeat(seq, ns); });
+    delayed(conn, [seq, ns](connection& c) { c.heartbeat(seq, ns); });
   }
   void heartbeat_ack(uint64_t conn, uint64_t seq, uint64_t ns) override {
-    core_->with(conn, [seq, ns](connection& c) { c.heartbeat_ack(seq, ns); });
+    delayed(conn, [seq, ns](connection& c) { c.heartbeat_ack(seq, ns); });
   }
   void sync(uint64_t conn, sync_payload p) override {
-    core_->with(conn, [p = std::move(p)](connection& c) { c.sync(p); });
+    delayed(conn, [p = std::move(p)](connection& c) { c.sync(p); });
+  }
+  void set_delay(std::chrono::milliseconds d) override {
+    asio::post(core_->strand, [c = core_, d] { c->delay = d; });
   }
   void close(uint64_t conn, const std::string& reason) override {
     core_->with(conn, [reason](connection& c) {
@@ -479,12 +494,19 @@ public:
       c->acceptor.close(ignored);
       auto conns = std::move(c->conns);
       c->conns.clear();
-      for (auto& [id, conn] : conns)
-        conn->kill();
+      for (auto& [id, weak] : conns)
+        if (auto conn = weak.lock()) conn->kill();
     });
   }
 
 private:
+  /// A command to a connection, held for the injected delay first (if any).
+  template <class F> void delayed(uint64_t conn, F f) {
+    asio::post(core_->strand, [c = core_, conn, f = std::move(f)]() mutable {
+      c->later([c, conn, f = std::move(f)]() mutable { c->with(conn, std::move(f)); });
+    });
+  }
+
   std::shared_ptr<core> core_;
 };
 

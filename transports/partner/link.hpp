@@ -63,6 +63,9 @@ public:
   /// gone = true only when both are refused (ECONNREFUSED).
   virtual void probe(uint64_t conn, const std::string& host, uint16_t link_port,
                      uint16_t face_port) = 0;
+  /// Fault delay_link: every heartbeat, answer and SYNC, both ways, is held this long before it is
+  /// sent or reported (0: off). Handshakes and closes are not delayed.
+  virtual void set_delay(std::chrono::milliseconds d) = 0;
   /// Closes every socket; no report follows.
   virtual void stop() = 0;
 };

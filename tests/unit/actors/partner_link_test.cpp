@@ -28,6 +28,7 @@ struct transport_log {
   std::vector<std::string> probes;
   std::vector<std::string> closes;
   bool stopped = false;
+  std::chrono::milliseconds delay{0};
   partner_hello hello;
 };
 
@@ -69,6 +70,7 @@ public:
     log_.probes.push_back(std::to_string(conn) + " " + host + " " + std::to_string(link_port) +
                           " " + std::to_string(face_port));
   }
+  void set_delay(std::chrono::milliseconds d) override { log_.delay = d; }
   void stop() override { log_.stopped = true; }
 
 private:
@@ -590,6 +592,17 @@ TEST_F(partner_link_test, drop_link_fault) {
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, "");
   EXPECT_EQ(log.calls.back(), "drop " + std::to_string(conn));
+}
+
+TEST_F(partner_link_test, delay_link_fault_sets_the_transport_delay) {
+  spawn_link(base_config());
+  auto r = ask<std::string>(link, fault{fault_kind::delay_link, "", "", 250, 1});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, "");
+  EXPECT_EQ(log.delay, 250ms);
+  r = ask<std::string>(link, fault{fault_kind::stall_server, "", "", 250, 1});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, "the partner link cannot apply fault stall_server");
 }
 
 TEST_F(partner_link_test, stops_the_transport_when_it_ends) {

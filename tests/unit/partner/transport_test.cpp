@@ -187,6 +187,36 @@ TEST_F(transport_test, handshake_frames_and_close) {
   EXPECT_TRUE(rb->downs.empty()); // a local close is not reported
 }
 
+TEST_F(transport_test, delay_link_holds_heartbeats_and_sync_both_ways) {
+  auto ra = std::make_shared<recorder>(), rb = std::make_shared<recorder>();
+  auto& a = make("node-a", ra, true);
+  auto& b = make("node-b", rb, false, a.listen_port());
+  auto conn_b = b.dial();
+  ASSERT_TRUE(ra->wait([&] { return ra->hellos.size() == 1; }));
+  auto conn_a = ra->hellos[0].conn;
+  a.accept(conn_a);
+  ASSERT_TRUE(rb->wait([&] { return rb->hellos.size() == 1; }));
+  b.accept(conn_b);
+  ASSERT_TRUE(ra->wait([&] { return ra->ups.size() == 1; }));
+  b.set_delay(150ms);
+  std::this_thread::sleep_for(10ms);
+  auto t0 = std::chrono::steady_clock::now();
+  b.heartbeat(conn_b, 1, 1);
+  ASSERT_TRUE(ra->wait([&] { return ra->heartbeats.size() == 1; }));
+  auto out = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(out, 145ms);
+  t0 = std::chrono::steady_clock::now();
+  a.sync(conn_a, sync_payload{1, {1}});
+  ASSERT_TRUE(rb->wait([&] { return rb->syncs.size() == 1; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 145ms); // held on the way in
+  b.set_delay(0ms);
+  std::this_thread::sleep_for(10ms);
+  t0 = std::chrono::steady_clock::now();
+  b.heartbeat(conn_b, 2, 2);
+  ASSERT_TRUE(ra->wait([&] { return ra->heartbeats.size() == 2; }));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 100ms);
+}
+
 TEST_F(transport_test, drop_is_seen_as_an_abrupt_close) {
   auto ra = std::make_shared<recorder>(), rb = std::make_shared<recorder>();
   auto& a = make("node-a", ra, true);
