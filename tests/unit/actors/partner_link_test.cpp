@@ -605,6 +605,42 @@ TEST_F(partner_link_test, delay_link_fault_sets_the_transport_delay) {
   EXPECT_EQ(*r, "the partner link cannot apply fault stall_server");
 }
 
+TEST(partner_link_config, from_the_node_config) {
+  config::node_config n;
+  n.node.name = "node-a";
+  n.redundancy.node_role = config::role::backup;
+  n.redundancy.listen = {"0.0.0.0", 8099};
+  n.redundancy.partner = config::endpoint{"10.0.0.2", 8100};
+  n.redundancy.link_bind = "10.1.0.5";
+  n.redundancy.ping_interval_ms = 100;
+  n.redundancy.ping_timeout_ms = 320;
+  n.redundancy.missed_pings = 3;
+  auto c = partner_link_config_from(n);
+  EXPECT_TRUE(c.dial);
+  EXPECT_EQ(c.partner, "10.0.0.2:8100");
+  EXPECT_EQ(c.partner_link_port, 8100);
+  EXPECT_EQ(c.ping_interval, caf::timespan(100ms));
+  EXPECT_EQ(c.ping_timeout, caf::timespan(320ms));
+  EXPECT_EQ(c.missed_pings, 3);
+  auto o = tcp_link_options_from(n);
+  EXPECT_EQ(o.listen_host, "0.0.0.0");
+  EXPECT_EQ(o.listen_port, 8099);
+  EXPECT_EQ(o.partner_host, "10.0.0.2");
+  EXPECT_EQ(o.partner_port, 8100);
+  EXPECT_EQ(o.bind_host, "10.1.0.5");
+  n.redundancy.node_role = config::role::master;
+  EXPECT_FALSE(partner_link_config_from(n).dial);
+}
+
+TEST_F(partner_link_test, connect_while_up_does_not_dial) {
+  spawn_link(base_config());
+  bring_up();
+  auto dials = log.dials.size();
+  self->send(link, atom::connect_v);
+  run();
+  EXPECT_EQ(log.dials.size(), dials);
+}
+
 TEST_F(partner_link_test, stops_the_transport_when_it_ends) {
   spawn_link(base_config());
   self->send_exit(link, caf::exit_reason::user_shutdown);
