@@ -318,7 +318,8 @@ TEST_F(partner_link_it, a_dead_partner_is_gone_for_certain_at_once) {
     b.h.downs.clear();
   }
   print_figures("closed link (partner actor killed) to partner_gone", took);
-  EXPECT_LT(*std::max_element(took.begin(), took.end()), 100.0);
+  // Loose bounds: CI runs integration tests in parallel on a busy machine.
+  EXPECT_LT(*std::max_element(took.begin(), took.end()), 250.0);
 }
 
 TEST_F(partner_link_it, a_dropped_connection_with_a_live_partner_is_uncertain_then_back) {
@@ -370,8 +371,8 @@ TEST_F(partner_link_it, a_hung_partner_is_lost_after_missed_pings) {
   }
   print_figures("silent partner (interval 100 ms, missed_pings 3, timeout 1000 ms)", took);
   for (auto t : took) {
-    EXPECT_GE(t, 195.0);
-    EXPECT_LT(t, 500.0);
+    EXPECT_GE(t, 195.0); // at least missed_pings intervals
+    EXPECT_LT(t, 700.0);
   }
 }
 
@@ -396,8 +397,8 @@ TEST_F(partner_link_it, a_hung_partner_is_lost_after_ping_timeout) {
   }
   print_figures("silent partner (interval 100 ms, ping_timeout 320 ms)", took);
   for (auto t : took) {
-    EXPECT_GE(t, 200.0);
-    EXPECT_LT(t, 420.0);
+    EXPECT_GE(t, 200.0); // at least ping_timeout less one interval
+    EXPECT_LT(t, 600.0);
   }
 }
 

@@ -214,7 +214,7 @@ TEST_F(transport_test, delay_link_holds_heartbeats_and_sync_both_ways) {
   t0 = std::chrono::steady_clock::now();
   b.heartbeat(conn_b, 2, 2);
   ASSERT_TRUE(ra->wait([&] { return ra->heartbeats.size() == 2; }));
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 100ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 145ms); // not held any more
 }
 
 TEST_F(transport_test, drop_is_seen_as_an_abrupt_close) {
