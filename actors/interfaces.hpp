@@ -145,6 +145,48 @@ using pair_actor = caf::typed_actor<
     // INTERNAL: the primary's start-up grace is over (the secondary may become active first).
     caf::reacts_to<atom::retry>>;
 
+/// Whoever hears the PARTNER LINK (the ELECTION): the link going up and down (with the partner's
+/// HELLO, and whether the partner is lost), heartbeat figures, and SYNC payloads from the partner
+/// unless the PARTNER LINK was given a separate sync sink.
+using partner_listener_actor =
+    caf::typed_actor<caf::reacts_to<partner_up>, caf::reacts_to<partner_down>,
+                     caf::reacts_to<partner_heartbeat>, caf::reacts_to<sync_payload>>;
+
+/// Where SYNC payloads received from the partner go (the SYNC actor), in the order sent.
+using sync_sink_actor = caf::typed_actor<caf::reacts_to<sync_payload>>;
+
+/// The PARTNER LINK owns the connection to the partner node: it listens and dials (reconnecting
+/// with back-off), does the handshake, sends heartbeats and answers the partner's, applies the
+/// loss rules (ping_timeout_ms of silence, missed_pings unanswered heartbeats, the death probe)
+/// and tells its listener. It carries SYNC payloads both ways, in order.
+using partner_link_actor = caf::typed_actor<
+    // Sends these bytes to the partner (dropped, and counted, while the link is not up).
+    caf::reacts_to<sync_payload>,
+    // This node's HELLO changed (state, epoch, running time, maintenance): sent from the next
+    // handshake on.
+    caf::reacts_to<partner_hello>,
+    // Tries the partner now (console `connect`); resumes dialing after a disconnect.
+    caf::reacts_to<atom::connect>,
+    // Closes the link with this reason (a CLOSE frame) and dials no more until `connect`.
+    caf::reacts_to<atom::disconnect, std::string>,
+    // Answers link state, partner name, last heartbeat age and round-trip time.
+    caf::replies_to<atom::status>::with<partner_link_status>,
+    // Applies drop_link and delay_link; answers "" or an error.
+    caf::replies_to<fault>::with<std::string>,
+    // Reports of the transport, tagged with the connection's number.
+    caf::reacts_to<pl_hello>, caf::reacts_to<pl_up>, caf::reacts_to<pl_down>,
+    caf::reacts_to<pl_heartbeat>, caf::reacts_to<pl_sync>, caf::reacts_to<pl_probe>,
+    // INTERNAL: heartbeat tick of the link generation.
+    caf::reacts_to<atom::heartbeat, uint64_t>,
+    // INTERNAL: has the partner been silent for ping_timeout_ms (link generation)?
+    caf::reacts_to<atom::silence, uint64_t>,
+    // INTERNAL: a loss rule fired; decided after what is already queued (link generation).
+    caf::reacts_to<atom::confirm_loss, uint64_t>,
+    // INTERNAL: dial again after back-off (retry number).
+    caf::reacts_to<atom::retry, uint64_t>,
+    // INTERNAL: the heartbeat rule's deadline after a link closed uncertainly (down number).
+    caf::reacts_to<atom::lost_after, uint64_t>>;
+
 /// The CONSOLE actor executes operator commands arriving from console connections.
 using console_actor = caf::typed_actor<
     // A command line from a connection; the reply goes back through the request's peer.

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <utility>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,6 +36,12 @@ namespace tandem::config {
 namespace {
 
 using namespace detail;
+
+/// An IPv4 or IPv6 address literal (no host names: the link binds to one interface's address).
+bool is_ip_address(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
 
 // -- the sections -------------------------------------------------------------------------------
 
@@ -106,14 +113,22 @@ struct reader {
 
   void read_redundancy(const toml::table* t) {
     section s(c, t, "redundancy",
-              {"role", "listen", "partner", "ping_interval_ms", "ping_timeout_ms", "missed_pings",
-               "connection_wait_ms", "recovery", "standby", "split_brain", "history_retention_ms"});
+              {"role", "listen", "partner", "link_bind", "ping_interval_ms", "ping_timeout_ms",
+               "missed_pings", "connection_wait_ms", "recovery", "standby", "split_brain",
+               "history_retention_ms"});
     auto& r = cfg.redundancy;
     s.choice<role>(
         "role", r.node_role,
         {{"independent", role::independent}, {"master", role::master}, {"backup", role::backup}});
     s.host_port("listen", r.listen, false);
     s.optional_host_port("partner", r.partner);
+    if (s.str("link_bind", r.link_bind) && !r.link_bind.empty() && !is_ip_address(r.link_bind)) {
+      c.error(s.where("link_bind"), "redundancy.link_bind",
+              quote(r.link_bind) +
+                  " is not an IP address: give the address of this machine's interface the "
+                  "link should use (e.g. 10.1.0.5 or fe80::1), without a port, or \"\" for any");
+      r.link_bind.clear();
+    }
     // "ok" below: not rejected (absent keys keep their valid defaults).
     bool interval_ok = s.integer("ping_interval_ms", r.ping_interval_ms, 1, max_duration_ms) ||
                        !s.has("ping_interval_ms");

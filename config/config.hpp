@@ -46,6 +46,7 @@ struct redundancy_section {
   role node_role = role::independent;
   endpoint listen{"0.0.0.0", 8099};
   std::optional<endpoint> partner;
+  std::string link_bind; ///< local address the link dials from; "" = any (node-local)
   int64_t ping_interval_ms = 1000;
   int64_t ping_timeout_ms = 3000;
   int64_t missed_pings = 3;

@@ -13,6 +13,7 @@
 #include "messages/event.hpp"
 #include "messages/faults.hpp"
 #include "messages/notify.hpp"
+#include "messages/partner.hpp"
 #include "messages/server.hpp"
 #include "messages/status.hpp"
 
@@ -53,6 +54,24 @@ CAF_ADD_ATOM(tandem, tandem::atom, verify, "verify")
 // -- notifications -----------------------------------------------------------------
 CAF_ADD_ATOM(tandem, tandem::atom, notify_test, "notify_tst")
 CAF_ADD_ATOM(tandem, tandem::atom, batch_due, "batch_due")
+// -- partner link --------------------------------------------------------------
+CAF_ADD_ATOM(tandem, tandem::atom, heartbeat, "heartbeat")
+CAF_ADD_ATOM(tandem, tandem::atom, silence, "silence")
+CAF_ADD_ATOM(tandem, tandem::atom, lost_after, "lost_after")
+CAF_ADD_ATOM(tandem, tandem::atom, confirm_loss, "confirm")
+CAF_ADD_TYPE_ID(tandem, (tandem::data_epoch))
+CAF_ADD_TYPE_ID(tandem, (tandem::partner_hello))
+CAF_ADD_TYPE_ID(tandem, (tandem::sync_payload))
+CAF_ADD_TYPE_ID(tandem, (tandem::partner_up))
+CAF_ADD_TYPE_ID(tandem, (tandem::partner_down))
+CAF_ADD_TYPE_ID(tandem, (tandem::partner_heartbeat))
+CAF_ADD_TYPE_ID(tandem, (tandem::partner_link_status))
+CAF_ADD_TYPE_ID(tandem, (tandem::pl_hello))
+CAF_ADD_TYPE_ID(tandem, (tandem::pl_up))
+CAF_ADD_TYPE_ID(tandem, (tandem::pl_down))
+CAF_ADD_TYPE_ID(tandem, (tandem::pl_heartbeat))
+CAF_ADD_TYPE_ID(tandem, (tandem::pl_sync))
+CAF_ADD_TYPE_ID(tandem, (tandem::pl_probe))
 
 // -- diagnostics ---------------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::event_report))

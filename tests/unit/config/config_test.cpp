@@ -180,6 +180,23 @@ TEST(ConfigParse, EmptyOptionalEndpointsMeanOff) {
   EXPECT_FALSE(r.config->http.listen);
 }
 
+TEST(ConfigParse, LinkBindIsAnIpAddressOrEmpty) {
+  EXPECT_EQ(with("").config->redundancy.link_bind, "");
+  for (auto addr : {"10.1.0.5", "::1", "fe80::1"}) {
+    auto r = with(std::string("[redundancy]\nlink_bind = \"") + addr + "\"\n");
+    ASSERT_TRUE(r.ok()) << dump(r);
+    EXPECT_EQ(r.config->redundancy.link_bind, addr);
+  }
+  for (auto bad : {"eth0", "10.1.0.5:8099", "10.1.0", "[::1]"}) {
+    auto r = with(std::string("[redundancy]\nlink_bind = \"") + bad + "\"\n");
+    EXPECT_FALSE(r.ok()) << bad;
+    auto* p = find(r, "redundancy.link_bind");
+    ASSERT_TRUE(p) << dump(r);
+    EXPECT_NE(p->message.find("is not an IP address"), std::string::npos) << p->message;
+    EXPECT_EQ(p->line, 4);
+  }
+}
+
 TEST(ConfigPaths, RelativePathsResolveAgainstTheConfigDirectory) {
   auto r = parse(R"([node]
 name = "n"
