@@ -58,6 +58,9 @@ name = "Sim"
   generator = "counter"
   [[folder.variable]]
   name = "Extra"
+  [[folder.variable]]
+  name = "Ramp"
+  type = "Float"
   [[folder.folder]]
   name = "Setpoint"
 )");
@@ -71,9 +74,14 @@ name = "Sim"
       if (d == s) return true;
     return false;
   };
-  EXPECT_TRUE(has("ns=1;s=Sim.Item0001 (Variable Item0001) is only on the primary")) << v.dump();
-  EXPECT_TRUE(has("ns=1;s=Sim.Extra (Variable Extra) is only on the secondary")) << v.dump();
-  EXPECT_TRUE(has("ns=1;s=Sim.Setpoint is Variable Setpoint on the primary, Object Setpoint on "
+  EXPECT_TRUE(has("ns=1;s=Sim.Item0001 (Variable Item0001 i=11) is only on the primary"))
+      << v.dump();
+  EXPECT_TRUE(has("ns=1;s=Sim.Extra (Variable Extra i=11) is only on the secondary")) << v.dump();
+  EXPECT_TRUE(has("ns=1;s=Sim.Setpoint is Variable Setpoint i=11 on the primary, Object "
+                  "Setpoint on the secondary"))
+      << v.dump();
+  // The same node with another DataType (Double on the primary, Float on the secondary).
+  EXPECT_TRUE(has("ns=1;s=Sim.Ramp is Variable Ramp i=11 on the primary, Variable Ramp i=10 on "
                   "the secondary"))
       << v.dump();
   for (auto& d : diffs)
