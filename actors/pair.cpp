@@ -79,6 +79,21 @@ void pair_state::update_face() {
   if (!cfg.face) return;
   cfg.face->set_active(serving(active) ? active : -1);
   cfg.face->set_service_level(static_cast<uint8_t>(service_level()));
+  // The Tandem folder: what the console's `pairs` says, for SCADA alarms.
+  pair_status st = status();
+  opcua::pair_info info;
+  info.mode = st.mode;
+  info.active = st.active;
+  info.primary_state = st.primary.state;
+  info.secondary_state = st.secondary.state;
+  info.failovers = static_cast<uint32_t>(failovers);
+  if (has_last_failover) {
+    info.last_failover_ms = last_failover.time_ms;
+    info.last_failover_from = last_failover.from;
+    info.last_failover_to = last_failover.to;
+    info.last_failover_cause = last_failover.cause;
+  }
+  cfg.face->set_pair_info(info);
   // No server to take data from: clients see BadNoCommunication (with the last value) until
   // one comes back, except during a cold failover, while the standby is being connected.
   bool cold_switching = cfg.pair.mode == config::pair_mode::cold && cold_target != active &&
@@ -120,7 +135,7 @@ void pair_state::activate(int to, const std::string& cause) {
   if (to >= 0) cold_target = to;
   failure_cause.clear();
   if (from >= 0 || to >= 0) {
-    ++failovers;
+    if (from >= 0) ++failovers; // the first active server is no failover (a pair_active event)
     has_last_failover = true;
     last_failover =
         failover_record{cfg.wall_now ? cfg.wall_now() : 0, which(from), which(to), cause};
@@ -298,7 +313,10 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
   }
   st.apply_mode();
   st.update_face();
-  self->delayed_send(self, std::chrono::milliseconds(p.status_timeout_ms), atom::retry_v);
+  // The primary is preferred at start: the secondary waits for its first attempt.
+  self->delayed_send(self,
+                     std::chrono::milliseconds(std::max(p.status_timeout_ms, p.primary_wait_ms)),
+                     atom::retry_v);
   return {
       [self](server_state_change& c) {
         auto& st = self->state;

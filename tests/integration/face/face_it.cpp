@@ -92,6 +92,31 @@ TEST_P(face_failover, a_client_keeps_its_session_and_values_when_the_primary_is_
       << client.out() << client.err();
   EXPECT_EQ(pair()["active"], "secondary") << pair().dump();
   EXPECT_EQ(pair()["last_failover"]["cause"], "connection_lost") << pair().dump();
+  // A SCADA sees the same in the pair's Tandem folder, through the face.
+  {
+    auto read = [&](std::vector<std::string> ids) {
+      std::vector<std::string> argv{"node", test::interop_dir() + "/client.js", "read", url};
+      argv.insert(argv.end(), ids.begin(), ids.end());
+      test::child_process r(argv, dir.file("read"));
+      EXPECT_EQ(r.wait(30s), 0) << r.err();
+      return json::parse(r.out(), nullptr, false);
+    };
+    auto ns = read({"i=2255"});
+    ASSERT_TRUE(ns.contains("values")) << ns.dump();
+    auto uris = ns["values"][0]["value"];
+    int t = -1;
+    for (size_t i = 0; i < uris.size(); ++i)
+      if (uris[i] == "urn:tandem:pair") t = static_cast<int>(i);
+    ASSERT_GT(t, 1) << uris.dump();
+    std::string p = "ns=" + std::to_string(t) + ";s=Tandem.";
+    auto v = read(
+        {p + "ActiveServer", p + "FailoverCount", p + "LastFailoverCause", p + "PrimaryState"});
+    ASSERT_TRUE(v.contains("values")) << v.dump();
+    EXPECT_EQ(v["values"][0]["value"], "secondary") << v.dump();
+    EXPECT_EQ(v["values"][1]["value"], 1) << v.dump();
+    EXPECT_EQ(v["values"][2]["value"], "connection_lost") << v.dump();
+    EXPECT_NE(v["values"][3]["value"], "connected") << v.dump();
+  }
   // Enough seen: the client stops (SIGINT: it closes its session and exits 130).
   client.signal(SIGINT);
   ASSERT_EQ(client.wait(30s), 130) << client.err();

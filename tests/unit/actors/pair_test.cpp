@@ -423,7 +423,7 @@ TEST_F(pair_face_test, with_no_server_left_the_client_sees_bad_no_communication_
   EXPECT_EQ(received().back(), 5);
 }
 
-TEST_F(pair_face_test, the_primary_is_preferred_at_start_for_the_status_timeout) {
+TEST_F(pair_face_test, the_primary_is_preferred_at_start_while_it_is_connecting) {
   start(config::pair_mode::warm, true, {}, face);
   up(1); // the secondary answers first
   EXPECT_EQ(status().active, "none") << "took the secondary while the primary was connecting";
@@ -431,10 +431,19 @@ TEST_F(pair_face_test, the_primary_is_preferred_at_start_for_the_status_timeout)
   EXPECT_EQ(status().active, "primary");
 }
 
+TEST_F(pair_face_test, a_primary_whose_first_attempt_fails_ends_the_wait_at_once) {
+  start(config::pair_mode::warm, true, {}, face);
+  up(1);
+  EXPECT_EQ(status().active, "none");
+  down(0); // refused: no reason to wait any longer
+  EXPECT_EQ(status().active, "secondary");
+  EXPECT_EQ(status().last_failover.cause, "first_connection");
+}
+
 TEST_F(pair_face_test, the_secondary_becomes_active_when_the_primary_does_not_come) {
   start(config::pair_mode::warm, true, {}, face);
   up(1);
-  advance(499ms);
+  advance(2999ms); // primary_wait_ms (3000 by default)
   EXPECT_EQ(status().active, "none");
   advance(1ms);
   EXPECT_EQ(status().active, "secondary");

@@ -96,6 +96,21 @@ public:
   explicit fake_server(std::vector<std::string> ns)
       : ns_(std::make_shared<std::vector<std::string>>(std::move(ns))) {}
   void forward(Request req, std::function<void(Response)> done) override {
+    if (auto* b = std::get_if<BrowseRequest>(&req)) {
+      BrowseResponse resp; // Objects holds one folder of the server's
+      for (const auto& d : b->nodes_to_browse) {
+        asked.push_back(d.node_id);
+        BrowseResult r;
+        ReferenceDescription ref;
+        ref.reference_type_id = NodeId(node_ids::Organizes);
+        ref.node_id = ExpandedNodeId(NodeId(2, String("Plant")));
+        ref.browse_name = QualifiedName{2, "Plant"};
+        ref.node_class = NodeClass::Object;
+        r.references.push_back(ref);
+        resp.results.push_back(r);
+      }
+      return done(Response(std::move(resp)));
+    }
     auto& r = std::get<ReadRequest>(req);
     ReadResponse resp;
     for (const auto& n : r.nodes_to_read) {
@@ -144,8 +159,9 @@ TEST(pair_space_namespaces, a_failover_to_a_server_with_another_order_keeps_ever
   std::vector<std::string> got;
   for (auto& u : *uris)
     got.push_back(u.str());
+  // (then the Tandem folder's namespace, after the servers' so their indexes stay theirs)
   EXPECT_EQ(got, (std::vector<std::string>{ua, "urn:tandem:node:line1", "urn:plc", "urn:di",
-                                           "urn:extra"}));
+                                           "urn:extra", pair_space::tandem_uri}));
 
   // The same client request before and after the failover reaches the same namespace.
   auto before = read_through(face, {NodeId(2, String("PLC1.Level"))});
@@ -166,6 +182,84 @@ TEST(pair_space_namespaces, a_failover_to_a_server_with_another_order_keeps_ever
   ASSERT_EQ(wanted.size(), 2u);
   EXPECT_EQ(wanted[0].node_id, "nsu=urn:di;s=Device.Temp");
   EXPECT_EQ(wanted[1].node_id, "ns=1;s=Local");
+}
+
+// The pair's Tandem folder: its own namespace after the servers', browsed and read here, next
+// to the server's own nodes under Objects, and its values follow the PAIR's.
+TEST(pair_space_tandem_folder, objects_has_a_tandem_folder_whose_values_follow_the_pair) {
+  pair_space_options o;
+  o.alias = "line1";
+  o.application_uri = "urn:tandem:node:line1";
+  pair_space face(o);
+  auto primary = std::make_shared<fake_server>(std::vector<std::string>{ua, "urn:p", "urn:plc"});
+  face.set_forwarder(0, primary);
+  face.set_active(0);
+
+  auto ns = read_through(face, {NodeId(node_ids::Server_NamespaceArray)});
+  auto* uris = ns.results[0].value->get_if<Array<String>>();
+  ASSERT_NE(uris, nullptr);
+  ASSERT_EQ(uris->size(), 4u); // UA, the face's, the server's urn:plc, then Tandem's
+  EXPECT_EQ((*uris)[2].str(), "urn:plc");
+  EXPECT_EQ((*uris)[3].str(), pair_space::tandem_uri);
+  const uint16_t t = 3;
+
+  auto browse = [&](NodeId node) {
+    BrowseRequest b;
+    BrowseDescription d;
+    d.node_id = std::move(node);
+    d.reference_type_id = NodeId(node_ids::HierarchicalReferences);
+    d.include_subtypes = true;
+    b.nodes_to_browse.push_back(d);
+    BrowseResponse out;
+    face.forward(Request(b), [&](Response r) { out = std::get<BrowseResponse>(r); });
+    return out;
+  };
+  auto objects = browse(NodeId(node_ids::ObjectsFolder));
+  ASSERT_EQ(objects.results.size(), 1u);
+  std::vector<std::string> names;
+  for (auto& r : objects.results[0].references)
+    names.push_back(std::to_string(r.browse_name.namespace_index) + ":" + r.browse_name.name.str());
+  EXPECT_EQ(names, (std::vector<std::string>{"2:Plant", "3:Tandem"}));
+
+  auto folder = browse(NodeId(t, String("Tandem")));
+  ASSERT_EQ(folder.results.size(), 1u);
+  names.clear();
+  for (auto& r : folder.results[0].references) {
+    EXPECT_EQ(r.node_id.node_id.namespace_index, t);
+    names.push_back(r.browse_name.name.str());
+  }
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"Mode", "ActiveServer", "PrimaryState", "SecondaryState",
+                                      "FailoverCount", "LastFailoverTime", "LastFailoverFrom",
+                                      "LastFailoverTo", "LastFailoverCause"}));
+  // Only Objects went upstream: the folder's own nodes are answered here.
+  EXPECT_EQ(primary->asked.back(), NodeId(node_ids::ObjectsFolder));
+
+  std::vector<uint32_t> counts;
+  face.watch(NodeId(t, String("Tandem.FailoverCount")), attribute_id::Value,
+             [&](const DataValue& dv) { counts.push_back(*dv.value->get_if<uint32_t>()); });
+  pair_info info;
+  info.mode = "hot";
+  info.active = "secondary";
+  info.primary_state = "lost";
+  info.secondary_state = "connected";
+  info.failovers = 1;
+  info.last_failover_ms = 1700000000000;
+  info.last_failover_from = "primary";
+  info.last_failover_to = "secondary";
+  info.last_failover_cause = "connection_lost";
+  face.set_pair_info(info);
+  EXPECT_EQ(counts, std::vector<uint32_t>{1});
+  auto values = read_through(face, {NodeId(t, String("Tandem.ActiveServer")),
+                                    NodeId(t, String("Tandem.LastFailoverCause")),
+                                    NodeId(t, String("Tandem.LastFailoverTime")),
+                                    NodeId(2, String("PLC1.Level"))});
+  ASSERT_EQ(values.results.size(), 4u);
+  EXPECT_EQ(values.results[0].value->get_if<String>()->str(), "secondary");
+  EXPECT_EQ(values.results[1].value->get_if<String>()->str(), "connection_lost");
+  EXPECT_EQ(values.results[2].value->get_if<DateTime>()->to_unix_ms(), 1700000000000);
+  EXPECT_EQ(values.results[3].value->get_if<NodeId>()->namespace_index, 2); // went upstream
+  EXPECT_EQ(primary->asked.back(), NodeId(2, String("PLC1.Level")));
 }
 
 } // namespace

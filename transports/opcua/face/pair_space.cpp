@@ -37,8 +37,60 @@ void stamp(DataValue& dv, TimestampsToReturn t, DateTime now) {
 
 } // namespace
 
+namespace {
+
+/// The Tandem folder's variables: browse name and initial value.
+const std::vector<std::pair<const char*, Variant>>& tandem_variables() {
+  static const std::vector<std::pair<const char*, Variant>> vars{
+      {"Mode", Variant(String(""))},
+      {"ActiveServer", Variant(String("none"))},
+      {"PrimaryState", Variant(String("idle"))},
+      {"SecondaryState", Variant(String("idle"))},
+      {"FailoverCount", Variant(uint32_t{0})},
+      {"LastFailoverTime", Variant(DateTime{})},
+      {"LastFailoverFrom", Variant(String(""))},
+      {"LastFailoverTo", Variant(String(""))},
+      {"LastFailoverCause", Variant(String(""))},
+  };
+  return vars;
+}
+
+NodeId tandem_node(const std::string& name, uint16_t ns) {
+  return NodeId(ns, String(name.empty() ? "Tandem" : "Tandem." + name));
+}
+
+} // namespace
+
 pair_space::pair_space(pair_space_options opts)
-    : opts_(std::move(opts)), face_ns_{"http://opcfoundation.org/UA/", opts_.application_uri} {}
+    : opts_(std::move(opts)), face_ns_{"http://opcfoundation.org/UA/", opts_.application_uri},
+      local_(std::make_shared<memory_address_space>()) {
+  local_->add_folder(tandem_node("", 2), NodeId(node_ids::ObjectsFolder), {2, "Tandem"});
+  for (const auto& [name, value] : tandem_variables())
+    local_->add_variable(tandem_node(name, 2), tandem_node("", 2), {2, name}, value);
+}
+
+void pair_space::set_pair_info(const pair_info& info) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  pair_info old = info_;
+  info_ = info;
+  auto set = [&](const char* name, Variant v) {
+    local_->set_value(tandem_node(name, 2), DataValue(v));
+  };
+  if (info.mode != old.mode) set("Mode", String(info.mode));
+  if (info.active != old.active) set("ActiveServer", String(info.active));
+  if (info.primary_state != old.primary_state) set("PrimaryState", String(info.primary_state));
+  if (info.secondary_state != old.secondary_state)
+    set("SecondaryState", String(info.secondary_state));
+  if (info.failovers != old.failovers) set("FailoverCount", info.failovers);
+  if (info.last_failover_ms != old.last_failover_ms)
+    set("LastFailoverTime", DateTime::from_unix_ms(info.last_failover_ms));
+  if (info.last_failover_from != old.last_failover_from)
+    set("LastFailoverFrom", String(info.last_failover_from));
+  if (info.last_failover_to != old.last_failover_to)
+    set("LastFailoverTo", String(info.last_failover_to));
+  if (info.last_failover_cause != old.last_failover_cause)
+    set("LastFailoverCause", String(info.last_failover_cause));
+}
 
 void pair_space::refresh_namespaces() {
   bool changed = false;
@@ -51,6 +103,12 @@ void pair_space::refresh_namespaces() {
     changed = true;
   }
   if (!changed) return;
+  if (tandem_ns_ == 0) {
+    // After the first server's namespaces, so its indexes stay what clients configured.
+    face_ns_.push_back(tandem_uri);
+    tandem_ns_ = static_cast<uint16_t>(face_ns_.size() - 1);
+  }
+  local_map_ = namespace_map(face_ns_, {face_ns_[0], "urn:tandem:local", tandem_uri});
   for (size_t i = 0; i < 2; ++i)
     maps_[i] = server_ns_[i] ? namespace_map(face_ns_, *server_ns_[i]) : namespace_map();
 }
@@ -176,6 +234,11 @@ std::optional<DataValue> pair_space::own_value(const NodeId& node) const {
 
 DataValue pair_space::read(const NodeId& node, uint32_t attribute) {
   std::lock_guard<std::mutex> lock(mutex_);
+  if (is_tandem(node)) {
+    DataValue dv = local_->read(local_id(node), attribute);
+    local_map_.to_face(dv);
+    return dv;
+  }
   if (attribute != attribute_id::Value) return status_only(status::BadWaitingForInitialData);
   if (auto own = own_value(node)) return *own;
   auto it = items_.find(node);
@@ -201,8 +264,19 @@ Array<String> pair_space::namespace_array() {
   return uris;
 }
 
+namespace {
+constexpr uint64_t local_watch = uint64_t{1} << 63; ///< tokens of the Tandem folder's watches
+} // namespace
+
 uint64_t pair_space::watch(const NodeId& node, uint32_t attribute, change_sink sink) {
   if (attribute != attribute_id::Value || !sink) return 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (is_tandem(node)) {
+      uint64_t token = local_->watch(local_id(node), attribute, std::move(sink));
+      return token == 0 ? 0 : token | local_watch;
+    }
+  }
   std::vector<wanted_item> fresh;
   item_listener listener;
   uint64_t token = 0;
@@ -231,6 +305,7 @@ uint64_t pair_space::watch(const NodeId& node, uint32_t attribute, change_sink s
 }
 
 void pair_space::unwatch(uint64_t token) {
+  if (token & local_watch) return local_->unwatch(token & ~local_watch);
   std::lock_guard<std::mutex> lock(mutex_);
   auto w = watches_.find(token);
   if (w == watches_.end()) return;
@@ -264,14 +339,8 @@ void pair_space::forward(Request req, std::function<void(Response)> done) {
       map = maps_[static_cast<size_t>(active_)];
     }
   }
-  if (!map.identity()) {
-    // The client's namespace indexes are the pair's; the server's may differ.
-    map.to_server(req);
-    done = [map, done = std::move(done)](Response r) {
-      map.to_face(r);
-      done(std::move(r));
-    };
-  }
+  if (auto* browse = std::get_if<BrowseRequest>(&req))
+    return answer_browse(std::move(*browse), target, map, std::move(done));
   auto* read = std::get_if<ReadRequest>(&req);
   if (read) {
     // The pair's own nodes are answered here; the rest goes upstream, merged in order.
@@ -282,6 +351,14 @@ void pair_space::forward(Request req, std::function<void(Response)> done) {
       DateTime now = DateTime::now();
       for (size_t i = 0; i < read->nodes_to_read.size(); ++i) {
         const auto& n = read->nodes_to_read[i];
+        if (is_tandem(n.node_id)) {
+          DataValue dv = local_->read(local_id(n.node_id), n.attribute_id);
+          local_map_.to_face(dv);
+          if (n.attribute_id == attribute_id::Value) stamp(dv, read->timestamps_to_return, now);
+          own[i] = std::move(dv);
+          ++own_count;
+          continue;
+        }
         if (n.attribute_id != attribute_id::Value) continue;
         if (auto v = own_value(n.node_id)) {
           stamp(*v, read->timestamps_to_return, now);
@@ -309,21 +386,117 @@ void pair_space::forward(Request req, std::function<void(Response)> done) {
         done(Response(std::move(resp)));
       };
       if (rest.nodes_to_read.empty()) return merge({});
-      if (!target) {
-        return merge(std::vector<DataValue>(rest.nodes_to_read.size(),
-                                            status_only(status::BadNoCommunication)));
-      }
       size_t n = rest.nodes_to_read.size();
-      target->forward(Request(std::move(rest)), [merge = std::move(merge), n](Response r) mutable {
-        if (auto* rr = std::get_if<ReadResponse>(&r)) return merge(std::move(rr->results));
-        StatusCode sc = response_header(r).service_result;
-        merge(
-            std::vector<DataValue>(n, status_only(sc.is_bad() ? sc : status::BadNoCommunication)));
-      });
-      return;
+      return send_upstream(Request(std::move(rest)), target, map,
+                           [merge = std::move(merge), n](Response r) mutable {
+                             if (auto* rr = std::get_if<ReadResponse>(&r))
+                               return merge(std::move(rr->results));
+                             StatusCode sc = response_header(r).service_result;
+                             merge(std::vector<DataValue>(
+                                 n, status_only(sc.is_bad() ? sc : status::BadNoCommunication)));
+                           });
     }
   }
+  send_upstream(std::move(req), target, map, std::move(done));
+}
+
+void pair_space::answer_browse(BrowseRequest req, std::shared_ptr<request_forwarder> target,
+                               namespace_map map, std::function<void(Response)> done) {
+  // The Tandem folder's nodes are browsed here; Objects gets a reference to the folder.
+  std::vector<std::optional<BrowseResult>> own(req.nodes_to_browse.size());
+  std::vector<bool> objects(req.nodes_to_browse.size(), false);
+  std::optional<ReferenceDescription> folder;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t i = 0; i < req.nodes_to_browse.size(); ++i) {
+      const auto& d = req.nodes_to_browse[i];
+      if (!is_tandem(d.node_id)) {
+        objects[i] = tandem_ns_ != 0 && d.node_id.is(node_ids::ObjectsFolder) &&
+                     d.browse_direction != BrowseDirection::Inverse &&
+                     (d.reference_type_id.is_null() ||
+                      (d.include_subtypes
+                           ? is_reference_subtype(NodeId(node_ids::Organizes), d.reference_type_id)
+                           : d.reference_type_id.is(node_ids::Organizes))) &&
+                     (d.node_class_mask == 0 ||
+                      (d.node_class_mask & static_cast<uint32_t>(NodeClass::Object)) != 0);
+        continue;
+      }
+      BrowseResult r;
+      auto refs = local_->browse(local_id(d.node_id), d.browse_direction, d.reference_type_id,
+                                 d.include_subtypes);
+      if (!refs) {
+        r.status_code = refs.error().code;
+      } else {
+        for (auto& ref : *refs)
+          if (d.node_class_mask == 0 ||
+              (d.node_class_mask & static_cast<uint32_t>(ref.node_class)) != 0)
+            r.references.push_back(std::move(ref));
+      }
+      own[i] = std::move(r);
+    }
+    if (tandem_ns_ != 0) {
+      ReferenceDescription f;
+      f.reference_type_id = NodeId(node_ids::Organizes);
+      f.is_forward = true;
+      f.node_id = ExpandedNodeId(tandem_node("", tandem_ns_));
+      f.browse_name = QualifiedName{tandem_ns_, "Tandem"};
+      f.display_name = LocalizedText("Tandem");
+      f.node_class = NodeClass::Object;
+      f.type_definition = ExpandedNodeId(NodeId(node_ids::FolderType));
+      folder = std::move(f);
+    }
+    BrowseResponse local;
+    for (auto& o : own)
+      if (o) local.results.push_back(*o);
+    Response translated(std::move(local));
+    local_map_.to_face(translated);
+    auto& results = std::get<BrowseResponse>(translated).results;
+    size_t k = 0;
+    for (auto& o : own)
+      if (o) o = std::move(results[k++]);
+  }
+  BrowseRequest rest = req;
+  rest.nodes_to_browse.clear();
+  for (size_t i = 0; i < own.size(); ++i)
+    if (!own[i]) rest.nodes_to_browse.push_back(req.nodes_to_browse[i]);
+  auto merge = [own = std::move(own), objects = std::move(objects), folder = std::move(folder),
+                done = std::move(done), header = req.request_header](Response upstream) mutable {
+    auto* br = std::get_if<BrowseResponse>(&upstream);
+    if (!br && !own.empty() && std::any_of(own.begin(), own.end(), [](auto& o) { return !o; }))
+      return done(std::move(upstream)); // the upstream part failed: its fault answers
+    BrowseResponse resp;
+    if (br) resp = std::move(*br);
+    resp.response_header.request_handle = header.request_handle;
+    resp.response_header.timestamp = DateTime::now();
+    Array<BrowseResult> merged;
+    size_t k = 0;
+    for (size_t i = 0; i < own.size(); ++i) {
+      if (own[i]) {
+        merged.push_back(std::move(*own[i]));
+        continue;
+      }
+      BrowseResult r = k < resp.results.size() ? std::move(resp.results[k++]) : BrowseResult{};
+      if (objects[i] && folder && r.status_code.is_good()) r.references.push_back(*folder);
+      merged.push_back(std::move(r));
+    }
+    resp.results = std::move(merged);
+    done(Response(std::move(resp)));
+  };
+  if (rest.nodes_to_browse.empty()) return merge(Response(BrowseResponse{}));
+  send_upstream(Request(std::move(rest)), std::move(target), std::move(map), std::move(merge));
+}
+
+void pair_space::send_upstream(Request req, std::shared_ptr<request_forwarder> target,
+                               namespace_map map, std::function<void(Response)> done) {
   if (!target) return done(fault_for(req, status::BadNoCommunication));
+  if (!map.identity()) {
+    // The client's namespace indexes are the pair's; the server's may differ.
+    map.to_server(req);
+    done = [map, done = std::move(done)](Response r) {
+      map.to_face(r);
+      done(std::move(r));
+    };
+  }
   target->forward(std::move(req), std::move(done));
 }
 

@@ -15,6 +15,11 @@
 ///    seen, never reordered, so a failover to a server that orders them differently changes no
 ///    index a client holds; requests and responses are translated (`namespace_map`), and items
 ///    are asked for upstream by namespace URI ("nsu=...") from index 2 on.
+///  * Objects/Tandem, in the pair's own namespace ("urn:tandem:pair", appended once the first
+///    server's namespaces are known), holds variables a SCADA can alarm on: Mode,
+///    ActiveServer, PrimaryState, SecondaryState, FailoverCount, LastFailoverTime,
+///    LastFailoverFrom, LastFailoverTo, LastFailoverCause. They are answered here (Read,
+///    Browse, subscriptions) and set by the PAIR (`set_pair_info`).
 ///
 /// Threading: the face calls it from its connection strands, the PAIR actor from its own
 /// thread; one mutex guards it, and watch sinks run under it (they only queue).
@@ -34,6 +39,17 @@
 #include "transports/opcua/server/address_space.hpp"
 
 namespace tandem::opcua {
+
+/// What a pair's Tandem folder shows, in the words of CONSOLE.md.
+struct pair_info {
+  std::string mode;            ///< cold | warm | hot
+  std::string active = "none"; ///< primary | secondary | none
+  std::string primary_state = "idle";
+  std::string secondary_state = "idle";
+  uint32_t failovers = 0;
+  int64_t last_failover_ms = 0; ///< Unix ms; 0: none yet
+  std::string last_failover_from, last_failover_to, last_failover_cause;
+};
 
 struct pair_space_options {
   std::string alias;
@@ -66,6 +82,10 @@ public:
   void set_active(int server);
   int active() const;
   void set_service_level(uint8_t level);
+  /// The Tandem folder's values (changed ones are reported to subscribed clients).
+  void set_pair_info(const pair_info& info);
+  /// The namespace URI of the Tandem folder's nodes.
+  static constexpr const char* tandem_uri = "urn:tandem:pair";
   /// Changes of the active server's items, in order. Updates with an empty value carry only a
   /// status (an item the server refused, for instance).
   void deliver(const std::vector<item_update>& updates);
@@ -103,6 +123,21 @@ private:
   void refresh_namespaces();
   /// An item's NodeId text for the servers (by URI from index 2 on). Lock held.
   std::string upstream_text(const NodeId& node) const;
+  /// Whether a node is one of the Tandem folder's. Lock held.
+  bool is_tandem(const NodeId& node) const {
+    return tandem_ns_ != 0 && node.namespace_index == tandem_ns_;
+  }
+  /// The Tandem folder's node in `local_` (namespace 2 there). Lock held.
+  NodeId local_id(NodeId node) const {
+    node.namespace_index = 2;
+    return node;
+  }
+  /// Answers a Browse of the Tandem folder's nodes and adds the folder to Objects. Lock not held.
+  void answer_browse(BrowseRequest req, std::shared_ptr<request_forwarder> target,
+                     namespace_map map, std::function<void(Response)> done);
+  /// Sends a request to the active server, translating namespace indexes both ways.
+  static void send_upstream(Request req, std::shared_ptr<request_forwarder> target,
+                            namespace_map map, std::function<void(Response)> done);
   void store(item& it, DataValue dv);
 
   pair_space_options opts_;
@@ -112,6 +147,11 @@ private:
   std::vector<std::string> face_ns_; ///< the pair's NamespaceArray
   std::array<std::shared_ptr<const std::vector<std::string>>, 2> server_ns_;
   std::array<namespace_map, 2> maps_;
+  uint16_t tandem_ns_ = 0; ///< the Tandem namespace's index in face_ns_; 0 until known
+  /// The Tandem folder's nodes, kept in namespace 2 of a small address space of their own.
+  std::shared_ptr<memory_address_space> local_;
+  namespace_map local_map_; ///< face <-> local_
+  pair_info info_;
   uint8_t service_level_ = 1;
   item_listener listener_;
   uint32_t next_handle_ = 1;
