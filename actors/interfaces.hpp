@@ -152,6 +152,27 @@ using partner_listener_actor =
     caf::typed_actor<caf::reacts_to<partner_up>, caf::reacts_to<partner_down>,
                      caf::reacts_to<partner_heartbeat>, caf::reacts_to<sync_payload>>;
 
+/// Whoever acts on this node's role (the SUPERVISOR): told when the ELECTION changes it.
+using role_listener_actor = caf::typed_actor<caf::reacts_to<node_role>>;
+
+/// The ELECTION decides whether this node is Running or Standby (actors/election_logic.hpp has
+/// the rules). It listens to the PARTNER LINK, talks to the partner's ELECTION on SYNC channel 1,
+/// keeps the accumulated Running time and the term in the role record, and tells its owner.
+using election_actor = caf::typed_actor<
+    // From the PARTNER LINK.
+    caf::reacts_to<partner_up>, caf::reacts_to<partner_down>, caf::reacts_to<partner_heartbeat>,
+    caf::reacts_to<sync_payload>,
+    // Operator `switch` (hand the Running role over, or ask for it): "" or why not.
+    caf::replies_to<atom::switch_to>::with<std::string>,
+    // Operator `maintenance on|off`: "" or why not.
+    caf::replies_to<atom::maintenance, bool>::with<std::string>,
+    // Answers this node's and the partner's state for `node`.
+    caf::replies_to<atom::status>::with<election_status>,
+    // INTERNAL: connection_wait_ms has passed.
+    caf::reacts_to<atom::wait_over>,
+    // INTERNAL: store the role record (periodic while Running).
+    caf::reacts_to<atom::persist>>;
+
 /// Where SYNC payloads received from the partner go (the SYNC actor), in the order sent.
 using sync_sink_actor = caf::typed_actor<caf::reacts_to<sync_payload>>;
 

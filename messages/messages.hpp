@@ -13,6 +13,7 @@
 #include "messages/event.hpp"
 #include "messages/faults.hpp"
 #include "messages/notify.hpp"
+#include "messages/election.hpp"
 #include "messages/partner.hpp"
 #include "messages/server.hpp"
 #include "messages/status.hpp"
@@ -72,6 +73,12 @@ CAF_ADD_TYPE_ID(tandem, (tandem::pl_down))
 CAF_ADD_TYPE_ID(tandem, (tandem::pl_heartbeat))
 CAF_ADD_TYPE_ID(tandem, (tandem::pl_sync))
 CAF_ADD_TYPE_ID(tandem, (tandem::pl_probe))
+// -- election ------------------------------------------------------------------
+CAF_ADD_ATOM(tandem, tandem::atom, maintenance, "maint")
+CAF_ADD_ATOM(tandem, tandem::atom, wait_over, "wait_over")
+CAF_ADD_ATOM(tandem, tandem::atom, persist, "persist")
+CAF_ADD_TYPE_ID(tandem, (tandem::node_role))
+CAF_ADD_TYPE_ID(tandem, (tandem::election_status))
 
 // -- diagnostics ---------------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::event_report))

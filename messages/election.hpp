@@ -1,0 +1,44 @@
+#pragma once
+/// Messages of the ELECTION: what it tells its owner when this node's state changes, and the
+/// snapshot it answers for the console's `node`.
+
+#include <cstdint>
+#include <string>
+
+#include "caf/meta/type_name.hpp"
+
+namespace tandem {
+
+/// This node became Running or Standby (state words of CONSOLE.md), and why.
+struct node_role {
+  std::string state; ///< Running | Standby | Unknown
+  std::string cause; ///< snake_case, docs/EVENTS.md
+  uint64_t term = 0; ///< the data epoch's term while Running
+};
+
+/// The ELECTION's view of this node and its partner.
+struct election_status {
+  std::string state = "Unknown";         ///< this node
+  std::string partner_state = "Unknown"; ///< Running | Standby | Unknown | Faulted | Disconnected
+  std::string partner_name;
+  std::string link = "down";
+  uint64_t running_total_ms = 0;
+  uint64_t term = 0;
+  bool maintenance = false;
+  bool partner_maintenance = false;
+  int64_t last_heartbeat_ms_ago = -1; ///< -1: none yet
+  double rtt_ms = -1;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, node_role& x) {
+  return f(caf::meta::type_name("node_role"), x.state, x.cause, x.term);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, election_status& x) {
+  return f(caf::meta::type_name("election_status"), x.state, x.partner_state, x.partner_name,
+           x.link, x.running_total_ms, x.term, x.maintenance, x.partner_maintenance,
+           x.last_heartbeat_ms_ago, x.rtt_ms);
+}
+
+} // namespace tandem
