@@ -130,6 +130,7 @@ public:
                       "\"\nreturn_to_primary = false\nstatus_interval_ms = " +
                       std::to_string(p.status_interval_ms) +
                       "\nstatus_timeout_ms = " + std::to_string(p.status_timeout_ms) + "\n";
+    if (p.publishing_ms > 0) cfg += "publishing_ms = " + std::to_string(p.publishing_ms) + "\n";
     std::string path = dir_.write("node.toml", cfg);
     std::string out = dir_.path() + "/node.out", err = dir_.path() + "/node.err";
     err_ = err;

@@ -183,6 +183,38 @@ TEST_F(opc_server_it, monitoring_modes_switch_the_data_off_and_on) {
   EXPECT_TRUE(test::wait_for([&] { return log.distinct() == 10; }, 10s)) << log.distinct();
 }
 
+// A failover of a warm pair switches every face item at once: more items than the server takes
+// in one call (tandem sim: MaxMonitoredItemsPerCall 1000) must not cost the session.
+TEST_F(opc_server_it, modes_of_more_items_than_one_call_takes_switch_without_a_reconnect) {
+  test::node_opcua_server server(dir, 0, {"--items", "1500", "--rate-ms", "100"}, "sim",
+                                 test::peer_kind::tandem_sim);
+  ASSERT_TRUE(server.ok()) << server.why();
+  start(server.url());
+  ASSERT_TRUE(wait_state(server_conn_state::connected)) << log.last_detail();
+  monitor_items(1500);
+  ASSERT_TRUE(test::wait_for([&] { return log.distinct() == 1500; }, 30s)) << log.distinct();
+  std::vector<uint32_t> handles;
+  for (uint32_t h = 1; h <= 1500; ++h)
+    handles.push_back(h);
+  caf::anon_send(srv, atom::mode_v, handles, monitoring_mode::disabled);
+  std::this_thread::sleep_for(500ms);
+  log.clear_data();
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(log.distinct(), 0u) << "disabled items still report";
+  caf::anon_send(srv, atom::mode_v, handles, monitoring_mode::reporting);
+  EXPECT_TRUE(test::wait_for([&] { return log.distinct() == 1500; }, 10s)) << log.distinct();
+  {
+    std::lock_guard<std::mutex> g(log.m);
+    for (auto& c : log.states)
+      EXPECT_FALSE(c.state == server_conn_state::lost) << c.detail;
+  }
+  auto snap = caf::scoped_actor{sys};
+  server_snapshot s;
+  snap->request(srv, 5s, atom::status_v)
+      .receive([&](server_snapshot& x) { s = x; }, [](caf::error&) {});
+  EXPECT_EQ(s.reconnects, 0u);
+}
+
 TEST_F(opc_server_it, a_stopped_server_times_out_its_status_and_recovers_when_continued) {
   test::node_opcua_server server(dir, 0, {"--items", "10"});
   ASSERT_TRUE(server.ok()) << server.why();

@@ -306,6 +306,23 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
     for (auto h : handles)
       wanted_mode[h] = mode;
     if (subscription_id == 0) return; // applied when the items are created
+    // Handles whose items do not exist yet get their mode when they are created.
+    handles.erase(std::remove_if(handles.begin(), handles.end(),
+                                 [&](uint32_t h) { return item_ids.count(h) == 0; }),
+                  handles.end());
+    // As many items per SetMonitoringMode as per CreateMonitoredItems: a server refuses a call
+    // over its MaxMonitoredItemsPerCall (BadTooManyOperations).
+    size_t per_call = std::max<size_t>(1, opts.max_items_per_call);
+    for (size_t start = 0; start < handles.size(); start += per_call) {
+      size_t end = std::min(handles.size(), start + per_call);
+      send_mode(gen, std::vector<uint32_t>(handles.begin() + static_cast<std::ptrdiff_t>(start),
+                                           handles.begin() + static_cast<std::ptrdiff_t>(end)),
+                mode);
+    }
+  }
+
+  /// One SetMonitoringMode for `handles` (items that exist on the server).
+  void send_mode(uint64_t gen, std::vector<uint32_t> handles, monitoring_mode mode) {
     SetMonitoringModeRequest req;
     req.subscription_id = subscription_id;
     req.monitoring_mode = static_cast<MonitoringMode>(static_cast<int32_t>(mode));
@@ -316,9 +333,36 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
     if (req.monitored_item_ids.empty()) return;
     auto self = shared_from_this();
     client->call<SetMonitoringModeResponse>(
-        std::move(req), [self, gen](result<SetMonitoringModeResponse> r) {
-          if (!r && gen == self->generation && r.error().code.code() != status::BadTimeout.code())
-            self->report_down(gen, r.error());
+        std::move(req), [self, gen, handles = std::move(handles),
+                         mode](result<SetMonitoringModeResponse> r) mutable {
+          if (r || gen != self->generation || !self->client) return;
+          auto code = r.error().code.code();
+          if (code == status::BadTimeout.code()) return;
+          // A server with a lower limit than ours: halves, for the items whose mode is still
+          // the one asked for (a later set_mode may have changed it meanwhile). Refused by the
+          // server, the call does not mean the session is gone.
+          if (code == status::BadTooManyOperations.code()) {
+            handles.erase(std::remove_if(handles.begin(), handles.end(),
+                                         [&](uint32_t h) {
+                                           auto w = self->wanted_mode.find(h);
+                                           return w == self->wanted_mode.end() || w->second != mode;
+                                         }),
+                          handles.end());
+            if (handles.empty()) return;
+            if (handles.size() > 1) {
+              size_t half = handles.size() / 2;
+              self->send_mode(gen, std::vector<uint32_t>(handles.begin(),
+                                                         handles.begin() +
+                                                             static_cast<std::ptrdiff_t>(half)),
+                              mode);
+              self->send_mode(gen, std::vector<uint32_t>(handles.begin() +
+                                                             static_cast<std::ptrdiff_t>(half),
+                                                         handles.end()),
+                              mode);
+              return;
+            }
+          }
+          self->report_down(gen, r.error());
         });
   }
 
