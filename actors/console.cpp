@@ -16,9 +16,8 @@ namespace tandem {
 namespace {
 
 // Commands of CONSOLE.md that later capabilities implement; until then they answer so.
-const std::vector<std::string> coming_commands = {"switch",      "verify",  "node",   "connect",
-                                                  "maintenance", "alarms",  "ack",    "history",
-                                                  "certs",       "approve", "reject", "revoke"};
+const std::vector<std::string> coming_commands = {"verify", "alarms",  "ack",    "history",
+                                                  "certs",  "approve", "reject", "revoke"};
 
 constexpr uint64_t default_events = 20;
 constexpr uint64_t max_events_request = 1'000'000;
@@ -33,9 +32,17 @@ const std::vector<command_info>& console_commands() {
       {"events", "events [N] [--follow]",
        "the last N diagnostics events (default 20), oldest first; --follow keeps printing new "
        "ones"},
-      {"switch", "switch ALIAS [primary|secondary]",
+      {"switch", "switch ALIAS [primary|secondary] | switch",
        "manual failover of a pair (to the other server when none is named); the secondary stays "
-       "pinned until you switch back or it fails"},
+       "pinned until you switch back or it fails. Without a pair: hands the Running role to the "
+       "partner node (or asks for it) in a controlled handover"},
+      {"node", "node",
+       "this node and its partner: role, state, link, last heartbeat and its round-trip time, "
+       "configuration match, accumulated Running time"},
+      {"connect", "connect", "tries the partner link now"},
+      {"maintenance", "maintenance on|off",
+       "takes this node out of service (it hands over first if it is Running and never takes "
+       "over) or back in"},
       {"verify", "verify ALIAS",
        "compares the address spaces of a pair's two servers (namespaces, nodes, classes, "
        "names) and lists the differences"},
@@ -208,10 +215,26 @@ void cmd_inject(console_ptr self, const std::shared_ptr<console_peer>& peer,
 
 void cmd_switch(console_ptr self, const std::shared_ptr<console_peer>& peer,
                 const std::vector<std::string>& w) {
-  if (w.size() == 1)
-    return reply_error(peer, "'switch' without a pair (handover of the Running role between "
-                             "nodes) is not available in this version of Tandem yet; usage: "
-                             "switch ALIAS [primary|secondary]");
+  if (w.size() == 1) {
+    // The Running role between the two nodes.
+    auto node = self->state.cfg.node;
+    auto timeout = self->state.cfg.request_timeout;
+    self->request(node, timeout, atom::switch_to_v)
+        .then(
+            [self, peer, node, timeout](std::string& error) {
+              if (!error.empty()) return reply_error(peer, error);
+              self->request(node, timeout, atom::node_info_v)
+                  .then(
+                      [peer](election_status& es) {
+                        reply(peer, {{"ok", true}, {"state", es.state}});
+                      },
+                      [peer](caf::error&) {
+                        reply(peer, {{"ok", true}});
+                      });
+            },
+            [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+    return;
+  }
   if (w.size() > 3) return reply_error(peer, "usage: switch ALIAS [primary|secondary]");
   std::string to = w.size() == 3 ? w[2] : "";
   if (!to.empty() && to != "primary" && to != "secondary")
@@ -226,6 +249,76 @@ void cmd_switch(console_ptr self, const std::shared_ptr<console_peer>& peer,
               reply(peer, {{"ok", true}, {"active", r.active}});
             else
               reply_error(peer, r.error);
+          },
+          [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+}
+
+void cmd_node(console_ptr self, const std::shared_ptr<console_peer>& peer,
+              const std::vector<std::string>& w) {
+  if (w.size() != 1) return reply_error(peer, "usage: node (it takes no arguments)");
+  self->request(self->state.cfg.node, self->state.cfg.request_timeout, atom::node_info_v)
+      .then(
+          [peer](election_status& es) {
+            using nlohmann::json;
+            auto or_null = [](auto v, bool known) { return known ? json(v) : json(nullptr); };
+            json me = {{"name", es.name},
+                       {"role", es.role},
+                       {"state", es.state},
+                       {"running_total_ms", es.running_total_ms},
+                       {"term", es.term},
+                       {"config_digest", es.config_digest},
+                       {"client_sessions", or_null(es.client_sessions, es.client_sessions >= 0)},
+                       {"maintenance", es.maintenance}};
+            json partner = nullptr;
+            if (es.role != "independent") {
+              std::string match = es.partner_config_digest.empty()               ? "unknown"
+                                  : es.partner_config_digest == es.config_digest ? "match"
+                                                                                 : "mismatch";
+              partner = {{"name", es.partner_name},
+                         {"state", es.partner_state},
+                         {"link", es.link},
+                         {"last_heartbeat_ms_ago",
+                          or_null(es.last_heartbeat_ms_ago, es.last_heartbeat_ms_ago >= 0)},
+                         {"rtt_ms", or_null(es.rtt_ms, es.rtt_ms >= 0)},
+                         {"config_match", match},
+                         {"sync", "not_synced"},
+                         {"client_sessions", nullptr},
+                         {"maintenance", es.partner_maintenance}};
+            }
+            reply(peer, {{"self", me}, {"partner", partner}});
+          },
+          [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+}
+
+void cmd_maintenance(console_ptr self, const std::shared_ptr<console_peer>& peer,
+                     const std::vector<std::string>& w) {
+  if (w.size() != 2 || (w[1] != "on" && w[1] != "off"))
+    return reply_error(peer, "usage: maintenance on|off");
+  bool on = w[1] == "on";
+  self->request(self->state.cfg.node, self->state.cfg.request_timeout, atom::maintenance_v, on)
+      .then(
+          [peer, on](std::string& error) {
+            if (!error.empty()) return reply_error(peer, error);
+            reply(peer, {{"ok", true}, {"maintenance", on}});
+          },
+          [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+}
+
+void cmd_connect(console_ptr self, const std::shared_ptr<console_peer>& peer,
+                 const std::vector<std::string>& w) {
+  if (w.size() != 1) return reply_error(peer, "usage: connect (it takes no arguments)");
+  auto node = self->state.cfg.node;
+  auto timeout = self->state.cfg.request_timeout;
+  self->request(node, timeout, atom::connect_v)
+      .then(
+          [self, peer, node, timeout](std::string& error) {
+            if (!error.empty()) return reply_error(peer, error);
+            self->request(node, timeout, atom::node_info_v)
+                .then(
+                    [peer](election_status& es) {
+                      reply(peer, {{"ok", es.link == "up"}, {"link", es.link}});
+                    },
+                    [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
           },
           [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
 }
@@ -276,6 +369,9 @@ void execute(console_ptr self, const console_request& req) {
   if (cmd == "switch") return cmd_switch(self, peer, w);
   if (cmd == "verify" && w.size() > 1) return cmd_verify(self, peer, w);
   if (cmd == "notify") return cmd_notify(self, peer, w);
+  if (cmd == "node") return cmd_node(self, peer, w);
+  if (cmd == "maintenance") return cmd_maintenance(self, peer, w);
+  if (cmd == "connect") return cmd_connect(self, peer, w);
   if (std::find(coming_commands.begin(), coming_commands.end(), cmd) != coming_commands.end())
     return reply_error(peer, "'" + cmd +
                                  "' is not available in this version of Tandem yet; "

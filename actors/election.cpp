@@ -108,6 +108,10 @@ void election_state::apply(const election_actions& a) {
 
 election_status election_state::status() const {
   election_status s;
+  s.name = cfg.node_name;
+  s.role = config::to_string(cfg.settings.role);
+  s.config_digest = cfg.hello.config_digest;
+  s.partner_config_digest = partner_digest;
   s.state = to_string(logic->state());
   s.partner_state = logic->linked() ? to_string(logic->partner_state())
                                     : (partner_name.empty() ? "Disconnected" : "Faulted");
@@ -132,6 +136,13 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
   st.cfg = std::move(cfg);
   st.logic.emplace(st.cfg.settings);
   quit_with_parent(self, st.cfg.parent);
+  // An orderly stop banks the Running time; the link goes with its ELECTION.
+  self->set_exit_handler([self](caf::exit_msg& m) {
+    auto& st = self->state;
+    if (st.running_clock) st.persist();
+    if (st.link) self->send_exit(st.link, m.reason);
+    self->quit(m.reason);
+  });
   if (!st.cfg.record_path.empty()) {
     std::string why;
     if (!storage::load_role_record(st.cfg.record_path, st.record, why))
@@ -143,6 +154,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
     st.cfg.hello.running_total_ms = st.record.running_total_ms;
     st.cfg.hello.epoch.term = st.record.term;
     st.link = st.cfg.make_link(caf::actor_cast<partner_listener_actor>(self));
+    if (st.link) self->send(st.link, st.cfg.hello);
   }
   st.apply(st.logic->start());
   if (st.cfg.settings.role != config::role::independent)
@@ -152,6 +164,13 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
       [self](partner_up& u) {
         auto& st = self->state;
         st.partner_name = u.hello.node_name;
+        st.partner_digest = u.hello.config_digest;
+        if (!u.hello.config_digest.empty() && u.hello.config_digest != st.cfg.hello.config_digest)
+          st.report(severity::warning, "config_mismatch",
+                    "the partner " + u.hello.node_name + " runs another configuration (digest " +
+                        u.hello.config_digest.substr(0, 12) + ", this node " +
+                        st.cfg.hello.config_digest.substr(0, 12) +
+                        "); it still takes over when this node fails");
         st.report(severity::info, "partner_up",
                   "partner " + u.hello.node_name + " is " + to_string(u.hello.state));
         st.apply(st.logic->partner_up(from_hello(u.hello.state), u.hello.running_total_ms,
@@ -205,6 +224,9 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
         return "";
       },
       [self](atom::status) { return self->state.status(); },
+      [self](atom::connect) {
+        if (self->state.link) self->send(self->state.link, atom::connect_v);
+      },
       [self](atom::wait_over) {
         auto& st = self->state;
         st.apply(st.logic->connection_wait_over());

@@ -41,6 +41,7 @@ struct election_state {
   caf::actor_clock::time_point running_since{};
   bool running_clock = false;
   std::string partner_name;
+  std::string partner_digest;
   caf::actor_clock::time_point last_heartbeat{};
   bool has_heartbeat = false;
   caf::timespan rtt{0};

@@ -68,6 +68,16 @@ using node_actor = caf::typed_actor<
     caf::replies_to<atom::verify, std::string>::with<verify_result>,
     // Sends a test mail to ADDRESS or every recipient (console `notify test [ADDRESS]`).
     caf::replies_to<atom::notify_test, std::string>::with<notify_test_result>,
+    // This node and its partner as the ELECTION sees them (console `node`).
+    caf::replies_to<atom::node_info>::with<election_status>,
+    // Operator `switch` of the Running role: "" or why not.
+    caf::replies_to<atom::switch_to>::with<std::string>,
+    // Operator `maintenance on|off`: "" or why not.
+    caf::replies_to<atom::maintenance, bool>::with<std::string>,
+    // Operator `connect`: try the partner link now; "" or why not.
+    caf::replies_to<atom::connect>::with<std::string>,
+    // The ELECTION changed this node's state.
+    caf::reacts_to<node_role>,
     // Orderly stop: stop accepting, flush storage, stop every actor, then quit.
     caf::reacts_to<atom::shutdown>,
     // INTERNAL: a stall of the supervisor itself is over.
@@ -168,6 +178,8 @@ using election_actor = caf::typed_actor<
     caf::replies_to<atom::maintenance, bool>::with<std::string>,
     // Answers this node's and the partner's state for `node`.
     caf::replies_to<atom::status>::with<election_status>,
+    // Operator `connect`: the PARTNER LINK tries the partner now.
+    caf::reacts_to<atom::connect>,
     // INTERNAL: connection_wait_ms has passed.
     caf::reacts_to<atom::wait_over>,
     // INTERNAL: store the role record (periodic while Running).

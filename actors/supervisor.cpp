@@ -10,8 +10,10 @@
 
 #include "actors/console.hpp"
 #include "actors/diagnostics.hpp"
+#include "actors/election.hpp"
 #include "actors/notifier.hpp"
 #include "actors/pair.hpp"
+#include "actors/partner_link.hpp"
 
 namespace tandem {
 
@@ -59,6 +61,44 @@ void supervisor_state::spawn_notifier() {
   notifier = self->spawn<caf::monitored>(tandem::notifier, std::move(nc));
 }
 
+void supervisor_state::spawn_election() {
+  election_config ec;
+  ec.node_name = cfg.node.name;
+  ec.settings.role = cfg.redundancy.node_role;
+  ec.settings.recovery = cfg.redundancy.recovery;
+  ec.settings.split_brain = cfg.redundancy.split_brain;
+  ec.connection_wait = std::chrono::milliseconds(cfg.redundancy.connection_wait_ms);
+  ec.record_path = cfg.node.data_dir.empty() ? "" : cfg.node.data_dir + "/role.json";
+  ec.hello.node_name = cfg.node.name;
+  ec.hello.role = cfg.redundancy.node_role == config::role::master ? partner_role::master
+                                                                   : partner_role::backup;
+  ec.hello.config_digest = config::shared_digest(cfg);
+  ec.hello.face_port = rt.face_port;
+  ec.hello.start_time_ms = rt.wall_now ? rt.wall_now() : 0;
+  ec.owner = caf::actor_cast<role_listener_actor>(self);
+  ec.diagnostics = diag;
+  ec.parent = self->address();
+  if (rt.make_partner_transport) {
+    auto make = rt.make_partner_transport;
+    auto node_cfg = cfg;
+    auto d = diag;
+    caf::actor_system* sys = &self->system();
+    partner_hello hello = ec.hello; // the ELECTION sends it the current one at once
+    ec.make_link = [make, node_cfg, d, sys, hello](partner_listener_actor listener) {
+      partner_link_config lc = partner_link_config_from(node_cfg);
+      lc.hello = hello;
+      lc.listener = listener;
+      lc.diagnostics = d;
+      lc.parent = listener.address(); // the link ends with its ELECTION
+      lc.make_transport = [make, hello](std::shared_ptr<partner::link_events> ev) {
+        return make(hello, std::move(ev));
+      };
+      return sys->spawn(partner_link, lc);
+    };
+  }
+  election = self->spawn<caf::monitored>(tandem::election, std::move(ec));
+}
+
 void supervisor_state::spawn_console() {
   console_config cc;
   cc.fault_injection = cfg.debug.fault_injection;
@@ -102,6 +142,9 @@ bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error&
   } else if (notifier && who == notifier.address()) {
     child = "notifier";
     notifier = nullptr;
+  } else if (election && who == election.address()) {
+    child = "election";
+    election = nullptr;
   } else {
     return false;
   }
@@ -127,6 +170,8 @@ bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error&
     spawn_diagnostics();
   else if (child == "notifier")
     spawn_notifier();
+  else if (child == "election")
+    spawn_election();
   else
     spawn_console();
   report(severity::error, "actor_restarted", child + " failed (" + why + ") and was restarted");
@@ -143,7 +188,7 @@ node_status supervisor_state::status() const {
   else if (cfg.redundancy.node_role == config::role::independent)
     s.state = "Running";
   else
-    s.state = "Unknown"; // the partner link and election decide (redundant nodes)
+    s.state = role.state.empty() ? "Unknown" : role.state; // the ELECTION's last word
   s.uptime_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now() - started).count();
   if (cfg.redundancy.node_role != config::role::independent && cfg.redundancy.partner) {
@@ -214,6 +259,7 @@ void finish_shutdown(sup_ptr self) {
   if (st.diag) self->send_exit(st.diag, caf::exit_reason::user_shutdown);
   if (st.console) self->send_exit(st.console, caf::exit_reason::user_shutdown);
   if (st.notifier) self->send_exit(st.notifier, caf::exit_reason::user_shutdown);
+  if (st.election) self->send_exit(st.election, caf::exit_reason::user_shutdown);
   for (auto& [alias, p] : st.pairs)
     if (p) self->send_exit(p, caf::exit_reason::user_shutdown);
   self->quit();
@@ -230,8 +276,25 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
         for (auto& ps : snapshot->pairs)
           if (st.pairs.count(ps.alias) && st.pairs[ps.alias]) ++*pending;
         if (st.notifier) ++*pending;
+        if (st.election) ++*pending;
         if (*pending == 0) return *snapshot;
         auto rp = self->make_response_promise<node_status>();
+        if (st.election) {
+          auto done = [rp, snapshot, pending]() mutable {
+            if (--*pending == 0) rp.deliver(*snapshot);
+          };
+          self->request(st.election, std::chrono::seconds(2), atom::status_v)
+              .then(
+                  [snapshot, done](election_status& es) mutable {
+                    if (snapshot->state != "Faulted") snapshot->state = es.state;
+                    snapshot->maintenance = es.maintenance;
+                    snapshot->partner.name = es.partner_name;
+                    snapshot->partner.state = es.partner_state;
+                    snapshot->partner.link = es.link;
+                    done();
+                  },
+                  [done](caf::error&) mutable { done(); });
+        }
         if (st.notifier) {
           auto done = [rp, snapshot, pending]() mutable {
             if (--*pending == 0) rp.deliver(*snapshot);
@@ -259,6 +322,59 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
                   [done](caf::error&) mutable { done(); });
         }
         return rp;
+      },
+      // -- redundant nodes -------------------------------------------------------------------
+      [self](node_role& r) {
+        auto& st = self->state;
+        st.role = std::move(r);
+      },
+      [self](atom::node_info) -> caf::result<election_status> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        int64_t sessions =
+            st.rt.client_sessions ? static_cast<int64_t>(st.rt.client_sessions()) : -1;
+        if (!st.election) {
+          election_status es;
+          es.name = st.cfg.node.name;
+          es.role = config::to_string(st.cfg.redundancy.node_role);
+          es.config_digest = config::shared_digest(st.cfg);
+          es.client_sessions = sessions;
+          es.state = st.status().state;
+          es.partner_state = "Disconnected";
+          return es;
+        }
+        auto rp = self->make_response_promise<election_status>();
+        self->request(st.election, std::chrono::seconds(5), atom::status_v)
+            .then(
+                [rp, sessions](election_status& es) mutable {
+                  es.client_sessions = sessions;
+                  rp.deliver(std::move(es));
+                },
+                [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
+        return rp;
+      },
+      [self](atom::switch_to) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        if (!st.election)
+          return std::string("this node is independent (redundancy.role): it has no partner to "
+                             "switch with; to switch a pair, give its alias: switch ALIAS");
+        return self->delegate(st.election, atom::switch_to_v);
+      },
+      [self](atom::maintenance, bool on) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        if (!st.election)
+          return std::string("this node is independent (redundancy.role): maintenance hands the "
+                             "Running role to a partner, and it has none");
+        return self->delegate(st.election, atom::maintenance_v, on);
+      },
+      [self](atom::connect) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        if (!st.election) return std::string("this node is independent: it has no partner link");
+        self->send(st.election, atom::connect_v);
+        return std::string();
       },
       [self](atom::switch_to, std::string& alias, std::string& to) -> caf::result<switch_result> {
         auto& st = self->state;
@@ -359,6 +475,7 @@ node_actor::behavior_type supervisor(node_actor::stateful_pointer<supervisor_sta
   st.spawn_diagnostics();
   st.spawn_console();
   if (notifications_on(st.cfg, st.rt)) st.spawn_notifier();
+  if (st.cfg.redundancy.node_role != config::role::independent) st.spawn_election();
   if (st.rt.make_link)
     for (auto& p : st.cfg.pairs)
       st.spawn_pair(p);

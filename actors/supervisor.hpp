@@ -16,6 +16,7 @@
 #include "storage/event_store.hpp"
 #include "transports/opcua/client/link.hpp"
 #include "transports/opcua/face/pair_space.hpp"
+#include "transports/partner/link.hpp"
 #include "transports/smtp/mail.hpp"
 
 namespace tandem {
@@ -40,6 +41,14 @@ struct node_runtime {
   std::map<std::string, std::shared_ptr<opcua::pair_space>> faces;
   /// Sends the NOTIFIER's mail. Empty, or notifications.smtp_url empty: no NOTIFIER.
   std::shared_ptr<smtp::mail_sender> mail_sender;
+  /// Makes the partner link's transport with this node's HELLO. Empty: a master or backup runs
+  /// its ELECTION without a link (tests of the supervisor alone).
+  std::function<std::unique_ptr<partner::link_transport>(partner_hello,
+                                                         std::shared_ptr<partner::link_events>)>
+      make_partner_transport;
+  uint16_t face_port = 0; ///< the OPC UA face's port, for the partner's death probe
+  /// OPC UA client sessions on the face now; empty: not counted.
+  std::function<size_t()> client_sessions;
   caf::timespan flush_timeout = std::chrono::seconds(5);
   int max_restarts = 5;
   caf::timespan restart_window = std::chrono::seconds(60);
@@ -51,6 +60,8 @@ struct supervisor_state {
   diagnostics_actor diag;
   console_actor console;
   notifier_actor notifier;                 ///< null when notifications are off
+  election_actor election;                 ///< null for an independent node
+  node_role role;                          ///< the ELECTION's last word (Running when independent)
   std::map<std::string, pair_actor> pairs; ///< by alias
   caf::actor_clock::time_point started;
   bool shutting_down = false;
@@ -62,6 +73,7 @@ struct supervisor_state {
   void spawn_diagnostics();
   void spawn_console();
   void spawn_notifier();
+  void spawn_election();
   void spawn_pair(const config::pair_section& p);
   node_status status() const;
   /// Handles the end of a child; returns false when the exit was not from a child.

@@ -18,6 +18,11 @@ struct node_role {
 
 /// The ELECTION's view of this node and its partner.
 struct election_status {
+  std::string name;                      ///< this node
+  std::string role = "independent";      ///< independent | master | backup
+  std::string config_digest;             ///< of the shared settings
+  std::string partner_config_digest;     ///< the partner's, from its HELLO ("" until known)
+  int64_t client_sessions = -1;          ///< OPC UA client sessions on this node's face
   std::string state = "Unknown";         ///< this node
   std::string partner_state = "Unknown"; ///< Running | Standby | Unknown | Faulted | Disconnected
   std::string partner_name;
@@ -36,7 +41,8 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, election_status& x) {
-  return f(caf::meta::type_name("election_status"), x.state, x.partner_state, x.partner_name,
+  return f(caf::meta::type_name("election_status"), x.name, x.role, x.config_digest,
+           x.partner_config_digest, x.client_sessions, x.state, x.partner_state, x.partner_name,
            x.link, x.running_total_ms, x.term, x.maintenance, x.partner_maintenance,
            x.last_heartbeat_ms_ago, x.rtt_ms);
 }

@@ -77,6 +77,7 @@ CAF_ADD_TYPE_ID(tandem, (tandem::pl_probe))
 CAF_ADD_ATOM(tandem, tandem::atom, maintenance, "maint")
 CAF_ADD_ATOM(tandem, tandem::atom, wait_over, "wait_over")
 CAF_ADD_ATOM(tandem, tandem::atom, persist, "persist")
+CAF_ADD_ATOM(tandem, tandem::atom, node_info, "node_info")
 CAF_ADD_TYPE_ID(tandem, (tandem::node_role))
 CAF_ADD_TYPE_ID(tandem, (tandem::election_status))
 

@@ -24,6 +24,7 @@
 #include "caf/typed_event_based_actor.hpp"
 
 #include "actors/interfaces.hpp"
+#include "actors/partner_link.hpp"
 #include "actors/supervisor.hpp"
 #include "config/config.hpp"
 #include "storage/event_store.hpp"
@@ -216,6 +217,17 @@ int run_node(const std::string& config_path) {
         console_srv.stop();
         return exit_startup;
       }
+    }
+    if (face) {
+      rt.face_port = face->port();
+      rt.client_sessions = [face] { return face->session_count(); };
+    }
+    // The partner link of a master or backup (TCP now; TLS slots in here, issue 7).
+    if (cfg.redundancy.node_role != config::role::independent) {
+      rt.make_partner_transport = [&io, o = tcp_link_options_from(cfg)](
+                                      partner_hello own, std::shared_ptr<partner::link_events> ev) {
+        return partner::make_tcp_transport(io, o, std::move(own), std::move(ev));
+      };
     }
     auto sup = sys.spawn(supervisor, cfg, rt);
 
