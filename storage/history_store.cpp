@@ -29,21 +29,23 @@ CREATE TABLE IF NOT EXISTS origins (
   seq  INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS history (
-  series      INTEGER NOT NULL,
-  time_ms     INTEGER NOT NULL,
-  source_ms   INTEGER NOT NULL,
-  recorded_ms INTEGER NOT NULL,
-  status      INTEGER NOT NULL,
-  value       BLOB NOT NULL,
+  series      INTEGER,
+  time_ms     INTEGER,
+  source_ms   INTEGER,
+  recorded_ms INTEGER,
+  status      INTEGER,
+  value       BLOB,
   origin      INTEGER NOT NULL,
   term        INTEGER NOT NULL,
   seq         INTEGER NOT NULL,
   PRIMARY KEY (origin, term, seq)
 ) WITHOUT ROWID;
 -- Rows are stored in stamp order (no separate rowid tree): a node's own rows append, merges
--- find duplicates by the key. Queries and retention both go by series and time: one index
--- serves both (a second one on
--- time alone would cost every insert more than retention saves).
+-- find duplicates by the key. The other columns carry no NOT NULL (the code always sets them):
+-- SQLite 3.40's quick_check wrongly reports NULLs in such columns of a WITHOUT ROWID table,
+-- which would make every open move the file aside.
+-- Queries and retention both go by series and time: one index serves both (a second one on time
+-- alone would cost every insert more than retention saves).
 CREATE INDEX IF NOT EXISTS history_series_time ON history (series, time_ms);
 )sql";
 
