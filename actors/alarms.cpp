@@ -203,6 +203,9 @@ bool alarms_state::persist(std::string* error) {
     return false;
   }
   dirty.clear();
+  // Listeners (SYNC) hear of every change once it is recorded here.
+  for (auto& l : listeners)
+    self->send(l, atom::alarms_v, batch);
   return true;
 }
 
@@ -245,6 +248,14 @@ alarms_actor::behavior_type alarms(alarms_actor::stateful_pointer<alarms_state> 
         return self->state.export_after(have);
       },
       [self](atom::merge, std::vector<alarm>& in) { return self->state.merge(std::move(in)); },
+      [self](atom::subscribe, alarm_listener_actor& l) {
+        auto& ls = self->state.listeners;
+        if (std::find(ls.begin(), ls.end(), l) == ls.end()) ls.push_back(l);
+      },
+      [self](atom::unsubscribe, alarm_listener_actor& l) {
+        auto& ls = self->state.listeners;
+        ls.erase(std::remove(ls.begin(), ls.end(), l), ls.end());
+      },
       [self](diagnostics_actor& d) {
         self->state.cfg.diagnostics = d;
         self->send(d, atom::subscribe_v, caf::actor_cast<event_listener_actor>(self));

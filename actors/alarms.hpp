@@ -47,6 +47,7 @@ struct alarms_state {
   uint64_t next_number = 1;
   std::map<std::string, alarm> alarms; ///< by id
   std::set<std::string> dirty;         ///< changed but not yet persisted
+  std::vector<alarm_listener_actor> listeners;
 
   void raise(const std::string& key, const std::string& source, const std::string& text);
   /// Clears the active alarms whose key is `key`, or starts with it when `prefix`.

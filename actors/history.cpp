@@ -61,6 +61,12 @@ void history_state::record(history_batch&& b) {
     pending.push_back(std::move(r));
   }
   recorded += b.values.size();
+  if (!listeners.empty() && !b.values.empty()) {
+    std::vector<history_row> fresh(pending.end() - static_cast<std::ptrdiff_t>(b.values.size()),
+                                   pending.end());
+    for (auto& l : listeners)
+      self->send(l, atom::history_v, fresh);
+  }
   if (pending.size() > cfg.max_pending) {
     auto excess = pending.size() - cfg.max_pending;
     pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(excess));
@@ -191,6 +197,14 @@ history_actor::behavior_type history(history_actor::stateful_pointer<history_sta
         return self->state.cfg.store->max_stamp(self->state.cfg.node_name);
       },
       // -- SYNC ------------------------------------------------------------------------------
+      [self](atom::subscribe, history_listener_actor& l) {
+        auto& ls = self->state.listeners;
+        if (std::find(ls.begin(), ls.end(), l) == ls.end()) ls.push_back(l);
+      },
+      [self](atom::unsubscribe, history_listener_actor& l) {
+        auto& ls = self->state.listeners;
+        ls.erase(std::remove(ls.begin(), ls.end(), l), ls.end());
+      },
       [self](atom::marks) {
         self->state.commit();
         return self->state.cfg.store->marks();

@@ -43,6 +43,7 @@ struct history_state {
   bool failing = false;
   uint64_t dropped = 0;
   uint64_t recorded = 0; ///< values stamped since start
+  std::vector<history_listener_actor> listeners;
 
   history_state() = default;
   ~history_state();

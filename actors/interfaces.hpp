@@ -37,6 +37,14 @@ using diagnostics_actor = caf::typed_actor<
     // INTERNAL: an injected stall is over.
     caf::reacts_to<atom::stall_end>>;
 
+/// Whoever wants HISTORY's values as they are stamped, before they are committed (SYNC, for
+/// incremental replication: the partner merges them as they come).
+using history_listener_actor =
+    caf::typed_actor<caf::reacts_to<atom::history, std::vector<history_row>>>;
+
+/// Whoever wants every alarm as it changes here (raised, cleared, acknowledged, merged): SYNC.
+using alarm_listener_actor = caf::typed_actor<caf::reacts_to<atom::alarms, std::vector<alarm>>>;
+
 /// HISTORY records the value changes of the items clients and monitors subscribe to through the
 /// node's pairs, each stamped with this node's name and (term, seq), commits them in batches,
 /// deletes what is older than redundancy.history_retention_ms, answers queries, and gives SYNC
@@ -56,6 +64,9 @@ using history_actor = caf::typed_actor<
     caf::replies_to<atom::merge, std::vector<history_row>>::with<uint64_t>,
     // Commits what is pending now; answers this node's latest stamp.
     caf::replies_to<atom::flush>::with<data_epoch>,
+    // Adds or removes a listener that gets every value as it is stamped.
+    caf::reacts_to<atom::subscribe, history_listener_actor>,
+    caf::reacts_to<atom::unsubscribe, history_listener_actor>,
     // INTERNAL: commit what was gathered (timer).
     caf::reacts_to<atom::commit>,
     // INTERNAL: delete values older than the retention (timer).
@@ -81,6 +92,9 @@ using alarms_actor = caf::typed_actor<
     caf::replies_to<atom::export_rows, std::vector<origin_mark>>::with<std::vector<alarm>>,
     // SYNC: merges the partner's alarms (docs/EVENTS.md, Alarms); answers how many changed.
     caf::replies_to<atom::merge, std::vector<alarm>>::with<uint64_t>,
+    // Adds or removes a listener that gets every alarm as it changes.
+    caf::reacts_to<atom::subscribe, alarm_listener_actor>,
+    caf::reacts_to<atom::unsubscribe, alarm_listener_actor>,
     // The supervisor restarted DIAGNOSTICS: subscribe to this one.
     caf::reacts_to<diagnostics_actor>,
     // INTERNAL: delete cleared, acknowledged alarms older than the retention (timer).

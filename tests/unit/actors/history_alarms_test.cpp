@@ -250,6 +250,24 @@ TEST_F(history_test, a_failed_commit_keeps_the_values_and_retries) {
   EXPECT_EQ(store->count(), 2u);
 }
 
+TEST_F(history_test, a_listener_gets_the_values_as_they_are_stamped) {
+  auto h = spawn_history("n1", store);
+  self->send(h, atom::subscribe_v, caf::actor_cast<history_listener_actor>(self));
+  self->send(h, batch("ns=1;s=A", {1, 2}, wall_now()));
+  run();
+  std::vector<history_row> got;
+  self->receive([&](atom::history, std::vector<history_row>& rows) { got = std::move(rows); },
+                caf::after(0s) >> [] {});
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].stamp, (data_epoch{0, 2}));
+  EXPECT_EQ(got[1].origin, "n1");
+  EXPECT_EQ(store->count(), 0u); // before the commit
+  self->send(h, atom::unsubscribe_v, caf::actor_cast<history_listener_actor>(self));
+  self->send(h, batch("ns=1;s=A", {3}, wall_now() + 1));
+  run();
+  EXPECT_TRUE(self_mailbox_empty());
+}
+
 TEST(history_batch_of, records_clients_and_monitors_items_by_node_id) {
   std::map<uint32_t, item_spec> face;
   face[7].node_id = "ns=1;s=Face";
@@ -398,6 +416,25 @@ TEST_F(alarms_test, alarms_survive_a_restart_and_conditions_start_afresh) {
   EXPECT_EQ(list(b, true).size(), 3u); // the same alarm, still active
   event(b, "n1", "server/line1/secondary", "server_lost", "lost");
   EXPECT_EQ(list(b, true).back().id, "n1:4"); // numbers continue
+}
+
+TEST_F(alarms_test, a_listener_gets_every_change) {
+  auto a = spawn_alarms("n1", store);
+  self->send(a, atom::subscribe_v, caf::actor_cast<alarm_listener_actor>(self));
+  run();
+  event(a, "n1", "server/line1/primary", "server_lost", "lost");
+  event(a, "n1", "server/line1/primary", "server_connected", "back");
+  std::vector<tandem::alarm> got;
+  for (int i = 0; i < 2; ++i)
+    self->receive(
+        [&](atom::alarms, std::vector<tandem::alarm>& xs) {
+          got.insert(got.end(), xs.begin(), xs.end());
+        },
+        caf::after(0s) >> [] {});
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_TRUE(got[0].active);
+  EXPECT_FALSE(got[1].active);
+  EXPECT_EQ(got[1].stamp, (data_epoch{0, 2}));
 }
 
 TEST_F(alarms_test, two_nodes_merge_to_the_same_alarms_clear_and_ack_win) {
