@@ -11,6 +11,16 @@
 
 using namespace tandem;
 
+// Timing bounds hold for real builds; under ASan every memory access is checked and the figures
+// are printed only.
+#if defined(__SANITIZE_ADDRESS__)
+#define HISTORY_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HISTORY_TEST_SANITIZED 1
+#endif
+#endif
+
 namespace {
 
 history_row row(const std::string& origin, uint64_t term, uint64_t seq, int64_t time_ms,
@@ -223,7 +233,9 @@ TEST(history_store, inserts_100000_rows_in_one_batch_well_under_a_second) {
               "the same rows merged again %.1f ms; query of one item's 100 values %.2f ms; "
               "export of all 100,000 rows %.1f ms\n",
               insert_ms, 100000 / (insert_ms / 1000), remerge_ms, query_ms, export_ms);
+#ifndef HISTORY_TEST_SANITIZED
   EXPECT_LT(insert_ms, 1000);
+#endif
 }
 
 } // namespace
