@@ -1,8 +1,10 @@
 #include "actors/console.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <optional>
 #include <utility>
 
 #include "caf/skip.hpp"
@@ -16,11 +18,12 @@ namespace tandem {
 namespace {
 
 // Commands of CONSOLE.md that later capabilities implement; until then they answer so.
-const std::vector<std::string> coming_commands = {"verify", "alarms",  "ack",    "history",
-                                                  "certs",  "approve", "reject", "revoke"};
+const std::vector<std::string> coming_commands = {"verify", "certs", "approve", "reject", "revoke"};
 
 constexpr uint64_t default_events = 20;
 constexpr uint64_t max_events_request = 1'000'000;
+constexpr uint64_t default_history = 1000;
+constexpr uint64_t max_history_request = 100'000;
 
 } // namespace
 
@@ -46,6 +49,14 @@ const std::vector<command_info>& console_commands() {
       {"verify", "verify ALIAS",
        "compares the address spaces of a pair's two servers (namespaces, nodes, classes, "
        "names) and lists the differences"},
+      {"history", "history ALIAS ITEM [--since T] [--limit N]",
+       "recorded values of an item of pair ALIAS (its NodeId, e.g. ns=1;s=Sim.Counter), oldest "
+       "first: from T on (RFC 3339 like 2026-11-22T16:00:00Z, or relative like -10m, -30s, "
+       "-2h, -1d), else the newest N (default 1000)"},
+      {"alarms", "alarms [--all]",
+       "alarms that are active or not yet acknowledged (--all: also the acknowledged, cleared "
+       "ones still kept)"},
+      {"ack", "ack ID", "acknowledges alarm ID (as 'alarms' lists it)"},
       {"notify", "notify test [ADDRESS]",
        "sends a test mail now, to ADDRESS or to every [[notifications.recipient]], and says "
        "whether the SMTP server took it"},
@@ -352,6 +363,109 @@ void cmd_notify(console_ptr self, const std::shared_ptr<console_peer>& peer,
           [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
 }
 
+// "-10m" -> -600000 (units ms, s, m, h, d); nullopt when it is not a relative time.
+std::optional<int64_t> parse_relative(const std::string& t) {
+  if (t.size() < 3 || t[0] != '-' || !std::isdigit(static_cast<unsigned char>(t[1])))
+    return std::nullopt;
+  size_t pos = 1;
+  int64_t n = 0;
+  while (pos < t.size() && std::isdigit(static_cast<unsigned char>(t[pos]))) {
+    if (n > 1'000'000'000'000) return std::nullopt;
+    n = n * 10 + (t[pos++] - '0');
+  }
+  std::string unit = t.substr(pos);
+  int64_t scale = unit == "ms"  ? 1
+                  : unit == "s" ? 1000
+                  : unit == "m" ? 60'000
+                  : unit == "h" ? 3'600'000
+                  : unit == "d" ? 86'400'000
+                                : 0;
+  if (scale == 0 || n > int64_t{3650} * 86'400'000 / scale) return std::nullopt;
+  return -n * scale;
+}
+
+void cmd_history(console_ptr self, const std::shared_ptr<console_peer>& peer,
+                 const std::vector<std::string>& w) {
+  const std::string usage = "usage: history ALIAS ITEM [--since T] [--limit N]";
+  if (w.size() < 3) return reply_error(peer, usage);
+  history_query q;
+  q.pair = w[1];
+  q.item = w[2];
+  q.limit = default_history;
+  for (size_t i = 3; i < w.size(); ++i) {
+    if ((w[i] == "--since" || w[i] == "--limit") && i + 1 >= w.size())
+      return reply_error(peer, w[i] + " needs a value; " + usage);
+    if (w[i] == "--since") {
+      const std::string& t = w[++i];
+      if (auto rel = parse_relative(t)) {
+        q.has_since = true;
+        q.since_relative = true;
+        q.since_ms = *rel;
+      } else if (auto abs = parse_rfc3339(t)) {
+        q.has_since = true;
+        q.since_ms = *abs;
+      } else {
+        return reply_error(peer, "'" + t +
+                                     "' is not a time: give RFC 3339 (2026-11-22T16:00:00Z, "
+                                     "2026-11-22T17:00:00.5+01:00) or a relative time like "
+                                     "-10m (units ms, s, m, h, d); " +
+                                     usage);
+      }
+    } else if (w[i] == "--limit") {
+      const std::string& v = w[++i];
+      char* end = nullptr;
+      errno = 0;
+      unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || errno != 0 || n == 0 || n > max_history_request ||
+          v[0] == '+' || v[0] == '-')
+        return reply_error(peer, "N must be a whole number from 1 to " +
+                                     std::to_string(max_history_request) + ", not '" + v + "'; " +
+                                     usage);
+      q.limit = n;
+    } else {
+      return reply_error(peer, "unexpected '" + w[i] + "'; " + usage);
+    }
+  }
+  self->request(self->state.cfg.node, self->state.cfg.request_timeout, std::move(q))
+      .then(
+          [peer](history_values& r) {
+            if (!r.error.empty()) return reply_error(peer, r.error);
+            nlohmann::json list = nlohmann::json::array();
+            for (auto& row : r.rows)
+              list.push_back(to_json(row));
+            reply(peer, {{"values", std::move(list)}, {"truncated", r.truncated}});
+          },
+          [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+}
+
+void reply_alarms(const std::shared_ptr<console_peer>& peer, alarm_list& r, bool ack) {
+  if (!r.error.empty()) return reply_error(peer, r.error);
+  nlohmann::json list = nlohmann::json::array();
+  for (auto& a : r.alarms)
+    list.push_back(to_json(a));
+  nlohmann::json j = {{"alarms", std::move(list)}};
+  if (ack) j["ok"] = true;
+  reply(peer, j);
+}
+
+void cmd_alarms(console_ptr self, const std::shared_ptr<console_peer>& peer,
+                const std::vector<std::string>& w) {
+  if (w.size() > 2 || (w.size() == 2 && w[1] != "--all"))
+    return reply_error(peer, "usage: alarms [--all]");
+  self->request(self->state.cfg.node, self->state.cfg.request_timeout, atom::alarms_v,
+                w.size() == 2)
+      .then([peer](alarm_list& r) { reply_alarms(peer, r, false); },
+            [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+}
+
+void cmd_ack(console_ptr self, const std::shared_ptr<console_peer>& peer,
+             const std::vector<std::string>& w) {
+  if (w.size() != 2) return reply_error(peer, "usage: ack ID (the id 'alarms' lists)");
+  self->request(self->state.cfg.node, self->state.cfg.request_timeout, atom::ack_v, w[1])
+      .then([peer](alarm_list& r) { reply_alarms(peer, r, true); },
+            [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+}
+
 void execute(console_ptr self, const console_request& req) {
   auto& peer = req.peer;
   std::vector<std::string> w;
@@ -372,6 +486,9 @@ void execute(console_ptr self, const console_request& req) {
   if (cmd == "node") return cmd_node(self, peer, w);
   if (cmd == "maintenance") return cmd_maintenance(self, peer, w);
   if (cmd == "connect") return cmd_connect(self, peer, w);
+  if (cmd == "history") return cmd_history(self, peer, w);
+  if (cmd == "alarms") return cmd_alarms(self, peer, w);
+  if (cmd == "ack") return cmd_ack(self, peer, w);
   if (std::find(coming_commands.begin(), coming_commands.end(), cmd) != coming_commands.end())
     return reply_error(peer, "'" + cmd +
                                  "' is not available in this version of Tandem yet; "

@@ -37,6 +37,69 @@ using diagnostics_actor = caf::typed_actor<
     // INTERNAL: an injected stall is over.
     caf::reacts_to<atom::stall_end>>;
 
+/// Whoever wants HISTORY's values as they are stamped, before they are committed (SYNC, for
+/// incremental replication: the partner merges them as they come).
+using history_listener_actor =
+    caf::typed_actor<caf::reacts_to<atom::history, std::vector<history_row>>>;
+
+/// Whoever wants every alarm as it changes here (raised, cleared, acknowledged, merged): SYNC.
+using alarm_listener_actor = caf::typed_actor<caf::reacts_to<atom::alarms, std::vector<alarm>>>;
+
+/// HISTORY records the value changes of the items clients and monitors subscribe to through the
+/// node's pairs, each stamped with this node's name and (term, seq), commits them in batches,
+/// deletes what is older than redundancy.history_retention_ms, answers queries, and gives SYNC
+/// what the partner lacks and takes the partner's rows.
+using history_actor = caf::typed_actor<
+    // Values of a pair's active server (from the PAIR).
+    caf::reacts_to<history_batch>,
+    // The current term (from the ELECTION; 0 until then): later stamps carry it.
+    caf::reacts_to<atom::epoch, uint64_t>,
+    // Answers the recorded values of one item (console `history`), after committing.
+    caf::replies_to<history_query>::with<history_values>,
+    // SYNC: the highest stamp held per origin (after committing).
+    caf::replies_to<atom::marks>::with<std::vector<origin_mark>>,
+    // SYNC: the rows a node holding these marks lacks, at most N, ascending per origin.
+    caf::replies_to<atom::export_rows, std::vector<origin_mark>, uint64_t>::with<history_rows>,
+    // SYNC: records the partner's rows (idempotent); answers how many were new.
+    caf::replies_to<atom::merge, std::vector<history_row>>::with<uint64_t>,
+    // Commits what is pending now; answers this node's latest stamp.
+    caf::replies_to<atom::flush>::with<data_epoch>,
+    // Adds or removes a listener that gets every value as it is stamped.
+    caf::reacts_to<atom::subscribe, history_listener_actor>,
+    caf::reacts_to<atom::unsubscribe, history_listener_actor>,
+    // INTERNAL: commit what was gathered (timer).
+    caf::reacts_to<atom::commit>,
+    // INTERNAL: delete values older than the retention (timer).
+    caf::reacts_to<atom::retention>>;
+
+/// ALARMS keeps the node's alarms: communication failures and monitor conditions (derived from
+/// DIAGNOSTICS events: a raise and its clear are one alarm), the partner link, and what other
+/// actors report; persisted, acknowledged by operators, stamped and mergeable like history.
+using alarms_actor = caf::typed_actor<
+    // A new diagnostics event (ALARMS is an event_listener_actor of DIAGNOSTICS).
+    caf::reacts_to<diag_event>,
+    // Raises or clears the alarm of a key directly.
+    caf::reacts_to<alarm_report>,
+    // The current term (from the ELECTION; 0 until then): later stamps carry it.
+    caf::reacts_to<atom::epoch, uint64_t>,
+    // Answers the alarms that are active or unacknowledged, or (true) every kept alarm.
+    caf::replies_to<atom::alarms, bool>::with<alarm_list>,
+    // Acknowledges alarm ID; answers it (error: no such alarm).
+    caf::replies_to<atom::ack, std::string>::with<alarm_list>,
+    // SYNC: the highest stamp held per origin.
+    caf::replies_to<atom::marks>::with<std::vector<origin_mark>>,
+    // SYNC: the alarms whose last change a node holding these marks lacks.
+    caf::replies_to<atom::export_rows, std::vector<origin_mark>>::with<std::vector<alarm>>,
+    // SYNC: merges the partner's alarms (docs/EVENTS.md, Alarms); answers how many changed.
+    caf::replies_to<atom::merge, std::vector<alarm>>::with<uint64_t>,
+    // Adds or removes a listener that gets every alarm as it changes.
+    caf::reacts_to<atom::subscribe, alarm_listener_actor>,
+    caf::reacts_to<atom::unsubscribe, alarm_listener_actor>,
+    // The supervisor restarted DIAGNOSTICS: subscribe to this one.
+    caf::reacts_to<diagnostics_actor>,
+    // INTERNAL: delete cleared, acknowledged alarms older than the retention (timer).
+    caf::reacts_to<atom::retention>>;
+
 /// The NOTIFIER mails diagnostics events to the recipients of [notifications]: batched per
 /// recipient, rate limited, sent on the mail sender's thread and retried with back-off.
 using notifier_actor = caf::typed_actor<
@@ -78,6 +141,11 @@ using node_actor = caf::typed_actor<
     caf::replies_to<atom::connect>::with<std::string>,
     // The ELECTION changed this node's state.
     caf::reacts_to<node_role>,
+    // Recorded values of an item (console `history`); routed to HISTORY.
+    caf::replies_to<history_query>::with<history_values>,
+    // Alarms (console `alarms`, `ack ID`); routed to ALARMS.
+    caf::replies_to<atom::alarms, bool>::with<alarm_list>,
+    caf::replies_to<atom::ack, std::string>::with<alarm_list>,
     // Orderly stop: stop accepting, flush storage, stop every actor, then quit.
     caf::reacts_to<atom::shutdown>,
     // INTERNAL: a stall of the supervisor itself is over.
@@ -148,6 +216,8 @@ using pair_actor = caf::typed_actor<
     caf::reacts_to<atom::verify, uint64_t, verify_result>,
     // Routes drop_server / stall_server to the named server; answers "" or an error.
     caf::replies_to<fault>::with<std::string>,
+    // The supervisor (re)started HISTORY: record to this one.
+    caf::reacts_to<history_actor>,
     // INTERNAL: check whether the primary has been healthy for return_settle_ms.
     caf::reacts_to<atom::settle, uint64_t>,
     // INTERNAL: cold mode with no server answering: try the other one.

@@ -1,6 +1,10 @@
 #include "actors/json.hpp"
 
+#include <cctype>
 #include <ctime>
+
+#include "transports/opcua/binary.hpp"
+#include "transports/opcua/client/values.hpp"
 
 namespace tandem {
 
@@ -18,6 +22,97 @@ std::string rfc3339(int64_t unix_ms) {
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;
+}
+
+std::optional<int64_t> parse_rfc3339(const std::string& text) {
+  // YYYY-MM-DD[T ]hh:mm:ss[.fff…](Z|±hh:mm)
+  const std::string& t = text;
+  auto digits = [&](size_t pos, size_t n, int& out) {
+    if (pos + n > t.size()) return false;
+    out = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(t[i]))) return false;
+      out = out * 10 + (t[i] - '0');
+    }
+    return true;
+  };
+  int y, mo, d, h, mi, s;
+  if (!digits(0, 4, y) || t.size() < 19 || t[4] != '-' || !digits(5, 2, mo) || t[7] != '-' ||
+      !digits(8, 2, d) || (t[10] != 'T' && t[10] != 't' && t[10] != ' ') || !digits(11, 2, h) ||
+      t[13] != ':' || !digits(14, 2, mi) || t[16] != ':' || !digits(17, 2, s))
+    return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  size_t pos = 19;
+  int64_t ms = 0;
+  if (pos < t.size() && t[pos] == '.') {
+    ++pos;
+    int64_t scale = 100;
+    size_t start = pos;
+    while (pos < t.size() && std::isdigit(static_cast<unsigned char>(t[pos]))) {
+      ms += (t[pos] - '0') * scale;
+      scale /= 10;
+      ++pos;
+    }
+    if (pos == start) return std::nullopt;
+  }
+  int64_t offset_min = 0;
+  if (pos < t.size() && (t[pos] == 'Z' || t[pos] == 'z')) {
+    ++pos;
+  } else if (pos < t.size() && (t[pos] == '+' || t[pos] == '-')) {
+    int oh, om;
+    if (!digits(pos + 1, 2, oh) || pos + 3 >= t.size() || t[pos + 3] != ':' ||
+        !digits(pos + 4, 2, om) || oh > 23 || om > 59)
+      return std::nullopt;
+    offset_min = (t[pos] == '+' ? 1 : -1) * (oh * 60 + om);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != t.size()) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  int64_t secs = static_cast<int64_t>(timegm(&tm));
+  return (secs - offset_min * 60) * 1000 + ms;
+}
+
+nlohmann::json to_json(const history_row& r) {
+  nlohmann::json value = nullptr;
+  nlohmann::json server_time = nullptr;
+  auto dv = opcua::decode_exact<opcua::DataValue>(opcua::byte_span(r.value));
+  if (dv) {
+    if (dv->value) value = opcua::to_json(*dv->value);
+    if (dv->server_timestamp) server_time = rfc3339(dv->server_timestamp->to_unix_ms());
+  }
+  return {{"time", rfc3339(r.time_ms)},
+          {"value", std::move(value)},
+          {"status", opcua::status_name(opcua::StatusCode(r.status))},
+          {"source_time", r.source_ms != 0 ? nlohmann::json(rfc3339(r.source_ms)) : nullptr},
+          {"server_time", std::move(server_time)},
+          {"recorded", rfc3339(r.recorded_ms)},
+          {"origin", r.origin},
+          {"term", r.stamp.term},
+          {"seq", r.stamp.seq}};
+}
+
+nlohmann::json to_json(const alarm& a) {
+  auto time_or_null = [](int64_t ms) {
+    return ms == 0 ? nlohmann::json(nullptr) : nlohmann::json(rfc3339(ms));
+  };
+  return {{"id", a.id},
+          {"source", a.source},
+          {"text", a.text},
+          {"active", a.active},
+          {"acked", a.acked},
+          {"since", rfc3339(a.raised_ms)},
+          {"cleared", time_or_null(a.cleared_ms)},
+          {"acked_time", time_or_null(a.acked_ms)},
+          {"key", a.key},
+          {"origin", a.origin}};
 }
 
 nlohmann::json to_json(const diag_event& e) {

@@ -7,6 +7,7 @@
 
 #include "caf/typed_event_based_actor.hpp"
 
+#include "actors/history.hpp"
 #include "actors/monitor.hpp"
 #include "actors/opc_server.hpp"
 #include "actors/supervision.hpp"
@@ -349,7 +350,14 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
           if (!pd.updates.empty()) self->send(st.monitor, std::move(pd));
         }
         st.forward(i, d.updates);
+        // Item history: the active server's values of clients' and monitors' items.
+        if (st.cfg.history && i == st.active && st.serving(i))
+          if (auto b = history_batch_of(st.cfg.pair.alias, d.updates, st.face_items,
+                                        st.cfg.pair.monitors);
+              !b.values.empty())
+            self->send(st.cfg.history, std::move(b));
       },
+      [self](history_actor& h) { self->state.cfg.history = std::move(h); },
       [self](atom::monitor, std::vector<item_spec>& specs) {
         auto& st = self->state;
         std::vector<item_spec> fresh;

@@ -44,6 +44,8 @@ struct pair_actor_config {
   caf::timespan alternate_max = std::chrono::seconds(30);
   /// What clients see of the pair (null: no face, as in the actor tests).
   std::shared_ptr<opcua::pair_space> face;
+  /// Records the active server's values of clients' and monitors' items (null: no history).
+  history_actor history;
   caf::actor_addr parent;
 };
 

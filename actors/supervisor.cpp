@@ -8,9 +8,11 @@
 #include "caf/system_messages.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "actors/alarms.hpp"
 #include "actors/console.hpp"
 #include "actors/diagnostics.hpp"
 #include "actors/election.hpp"
+#include "actors/history.hpp"
 #include "actors/notifier.hpp"
 #include "actors/pair.hpp"
 #include "actors/partner_link.hpp"
@@ -44,6 +46,31 @@ void supervisor_state::spawn_diagnostics() {
   diag = self->spawn<caf::monitored>(diagnostics, std::move(dc));
   if (console) self->send(console, diag);
   if (notifier) self->send(notifier, diag);
+  if (alarms) self->send(alarms, diag);
+}
+
+void supervisor_state::spawn_history() {
+  history_config hc;
+  hc.node_name = cfg.node.name;
+  hc.store = rt.history;
+  hc.wall_now = rt.wall_now;
+  hc.retention_ms = cfg.redundancy.history_retention_ms;
+  hc.diagnostics = diag;
+  hc.parent = self->address();
+  history = self->spawn<caf::monitored>(tandem::history, std::move(hc));
+  for (auto& [alias, p] : pairs)
+    if (p) self->send(p, history);
+}
+
+void supervisor_state::spawn_alarms() {
+  alarms_config ac;
+  ac.node_name = cfg.node.name;
+  ac.store = rt.alarms;
+  ac.wall_now = rt.wall_now;
+  ac.retention_ms = cfg.redundancy.history_retention_ms;
+  ac.diagnostics = diag;
+  ac.parent = self->address();
+  alarms = self->spawn<caf::monitored>(tandem::alarms, std::move(ac));
 }
 
 static bool notifications_on(const config::node_config& cfg, const node_runtime& rt) {
@@ -119,6 +146,7 @@ void supervisor_state::spawn_pair(const config::pair_section& p) {
     return make(p, i, std::move(ev));
   };
   if (auto f = rt.faces.find(p.alias); f != rt.faces.end()) pc.face = f->second;
+  pc.history = history;
   pc.parent = self->address();
   pairs[p.alias] = self->spawn<caf::monitored>(pair, std::move(pc));
 }
@@ -145,6 +173,12 @@ bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error&
   } else if (election && who == election.address()) {
     child = "election";
     election = nullptr;
+  } else if (history && who == history.address()) {
+    child = "history";
+    history = nullptr;
+  } else if (alarms && who == alarms.address()) {
+    child = "alarms";
+    alarms = nullptr;
   } else {
     return false;
   }
@@ -172,6 +206,10 @@ bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error&
     spawn_notifier();
   else if (child == "election")
     spawn_election();
+  else if (child == "history")
+    spawn_history();
+  else if (child == "alarms")
+    spawn_alarms();
   else
     spawn_console();
   report(severity::error, "actor_restarted", child + " failed (" + why + ") and was restarted");
@@ -260,6 +298,8 @@ void finish_shutdown(sup_ptr self) {
   if (st.console) self->send_exit(st.console, caf::exit_reason::user_shutdown);
   if (st.notifier) self->send_exit(st.notifier, caf::exit_reason::user_shutdown);
   if (st.election) self->send_exit(st.election, caf::exit_reason::user_shutdown);
+  if (st.history) self->send_exit(st.history, caf::exit_reason::user_shutdown);
+  if (st.alarms) self->send_exit(st.alarms, caf::exit_reason::user_shutdown);
   for (auto& [alias, p] : st.pairs)
     if (p) self->send_exit(p, caf::exit_reason::user_shutdown);
   self->quit();
@@ -327,6 +367,9 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
       [self](node_role& r) {
         auto& st = self->state;
         st.role = std::move(r);
+        // What this node records from now on carries the term it runs in.
+        if (st.history) self->send(st.history, atom::epoch_v, st.role.term);
+        if (st.alarms) self->send(st.alarms, atom::epoch_v, st.role.term);
       },
       [self](atom::node_info) -> caf::result<election_status> {
         auto& st = self->state;
@@ -416,6 +459,39 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
         if (!st.notifier) return notify_test_result{false, "the notifier is not running"};
         return self->delegate(st.notifier, atom::notify_test_v, std::move(address));
       },
+      [self](history_query& q) -> caf::result<history_values> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        bool known = std::any_of(st.cfg.pairs.begin(), st.cfg.pairs.end(),
+                                 [&](auto& p) { return p.alias == q.pair; });
+        if (!known) {
+          std::string list;
+          for (auto& p : st.cfg.pairs)
+            list += (list.empty() ? "" : ", ") + p.alias;
+          history_values r;
+          r.error = "no pair '" + q.pair +
+                    "' on this node (pairs: " + (list.empty() ? std::string("none") : list) + ")";
+          return r;
+        }
+        if (!st.history) {
+          history_values r;
+          r.error = "item history is not running on this node";
+          return r;
+        }
+        return self->delegate(st.history, std::move(q));
+      },
+      [self](atom::alarms, bool all) -> caf::result<alarm_list> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        if (!st.alarms) return alarm_list{{}, "alarms are not running on this node"};
+        return self->delegate(st.alarms, atom::alarms_v, all);
+      },
+      [self](atom::ack, std::string& id) -> caf::result<alarm_list> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        if (!st.alarms) return alarm_list{{}, "alarms are not running on this node"};
+        return self->delegate(st.alarms, atom::ack_v, std::move(id));
+      },
       [self](fault& f) -> caf::result<std::string> {
         if (self->state.stalled) return caf::skip;
         bool here = false;
@@ -473,6 +549,8 @@ node_actor::behavior_type supervisor(node_actor::stateful_pointer<supervisor_sta
   self->set_down_handler(
       [self](caf::down_msg& dm) { self->state.child_ended(dm.source, dm.reason); });
   st.spawn_diagnostics();
+  if (st.rt.history) st.spawn_history();
+  if (st.rt.alarms) st.spawn_alarms();
   st.spawn_console();
   if (notifications_on(st.cfg, st.rt)) st.spawn_notifier();
   if (st.cfg.redundancy.node_role != config::role::independent) st.spawn_election();

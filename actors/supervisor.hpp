@@ -13,7 +13,9 @@
 
 #include "actors/interfaces.hpp"
 #include "config/config.hpp"
+#include "storage/alarm_store.hpp"
 #include "storage/event_store.hpp"
+#include "storage/history_store.hpp"
 #include "transports/opcua/client/link.hpp"
 #include "transports/opcua/face/pair_space.hpp"
 #include "transports/partner/link.hpp"
@@ -25,6 +27,9 @@ namespace tandem {
 struct node_runtime {
   std::shared_ptr<storage::event_store> events; ///< opened by the caller; never null
   std::function<int64_t()> wall_now;            ///< Unix ms; tests give a virtual clock
+  /// Item history and alarms, opened by the caller; null: no HISTORY / no ALARMS.
+  std::shared_ptr<storage::history_store> history;
+  std::shared_ptr<storage::alarm_store> alarms;
   /// Lines to record at start (config warnings), each as a `config_warning` event.
   std::vector<std::string> startup_warnings;
   /// Points the console transport at the (new) CONSOLE actor; empty in tests.
@@ -62,6 +67,8 @@ struct supervisor_state {
   notifier_actor notifier;                 ///< null when notifications are off
   election_actor election;                 ///< null for an independent node
   node_role role;                          ///< the ELECTION's last word (Running when independent)
+  history_actor history;                   ///< null without a history store
+  alarms_actor alarms;                     ///< null without an alarm store
   std::map<std::string, pair_actor> pairs; ///< by alias
   caf::actor_clock::time_point started;
   bool shutting_down = false;
@@ -74,6 +81,8 @@ struct supervisor_state {
   void spawn_console();
   void spawn_notifier();
   void spawn_election();
+  void spawn_history();
+  void spawn_alarms();
   void spawn_pair(const config::pair_section& p);
   node_status status() const;
   /// Handles the end of a child; returns false when the exit was not from a child.

@@ -9,9 +9,11 @@
 #include "caf/allowed_unsafe_message_type.hpp"
 #include "caf/type_id.hpp"
 
+#include "messages/alarms.hpp"
 #include "messages/console.hpp"
 #include "messages/event.hpp"
 #include "messages/faults.hpp"
+#include "messages/history.hpp"
 #include "messages/notify.hpp"
 #include "messages/election.hpp"
 #include "messages/partner.hpp"
@@ -117,6 +119,30 @@ CAF_ADD_TYPE_ID(tandem, (tandem::verify_result))
 
 // -- console (local only) ------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::console_request))
+
+// -- history and alarms --------------------------------------------------------
+CAF_ADD_ATOM(tandem, tandem::atom, history, "history")
+CAF_ADD_ATOM(tandem, tandem::atom, alarms, "alarms")
+CAF_ADD_ATOM(tandem, tandem::atom, ack, "ack")
+CAF_ADD_ATOM(tandem, tandem::atom, epoch, "epoch")
+CAF_ADD_ATOM(tandem, tandem::atom, marks, "marks")
+CAF_ADD_ATOM(tandem, tandem::atom, export_rows, "export")
+CAF_ADD_ATOM(tandem, tandem::atom, merge, "merge")
+CAF_ADD_ATOM(tandem, tandem::atom, retention, "retention")
+CAF_ADD_TYPE_ID(tandem, (tandem::recorded_value))
+CAF_ADD_TYPE_ID(tandem, (std::vector<tandem::recorded_value>))
+CAF_ADD_TYPE_ID(tandem, (tandem::history_batch))
+CAF_ADD_TYPE_ID(tandem, (tandem::history_row))
+CAF_ADD_TYPE_ID(tandem, (std::vector<tandem::history_row>))
+CAF_ADD_TYPE_ID(tandem, (tandem::history_query))
+CAF_ADD_TYPE_ID(tandem, (tandem::history_values))
+CAF_ADD_TYPE_ID(tandem, (tandem::origin_mark))
+CAF_ADD_TYPE_ID(tandem, (std::vector<tandem::origin_mark>))
+CAF_ADD_TYPE_ID(tandem, (tandem::history_rows))
+CAF_ADD_TYPE_ID(tandem, (tandem::alarm))
+CAF_ADD_TYPE_ID(tandem, (std::vector<tandem::alarm>))
+CAF_ADD_TYPE_ID(tandem, (tandem::alarm_report))
+CAF_ADD_TYPE_ID(tandem, (tandem::alarm_list))
 
 CAF_END_TYPE_ID_BLOCK(tandem)
 

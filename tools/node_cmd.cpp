@@ -27,7 +27,9 @@
 #include "actors/partner_link.hpp"
 #include "actors/supervisor.hpp"
 #include "config/config.hpp"
+#include "storage/alarm_store.hpp"
 #include "storage/event_store.hpp"
+#include "storage/history_store.hpp"
 #include "tools/commands.hpp"
 #include "transports/console/server.hpp"
 #include "transports/opcua/face/pair_space.hpp"
@@ -146,6 +148,23 @@ int run_node(const std::string& config_path) {
     warnings.push_back(notice);
   }
 
+  // Item history and alarms: one SQLite file each beside the events.
+  std::string history_notice, alarm_notice;
+  std::shared_ptr<storage::history_store> history =
+      storage::history_store::open(cfg.node.data_dir + "/history.db", err, history_notice);
+  std::shared_ptr<storage::alarm_store> alarms;
+  if (history)
+    alarms = storage::alarm_store::open(cfg.node.data_dir + "/alarms.db", err, alarm_notice);
+  if (!history || !alarms) {
+    std::cerr << "tandem: " << err << "\n";
+    return exit_startup;
+  }
+  for (auto* n : {&history_notice, &alarm_notice})
+    if (!n->empty()) {
+      std::cerr << "tandem: " << *n << "\n";
+      warnings.push_back(*n);
+    }
+
   std::shared_ptr<smtp::mail_sender> mail_sender;
   if (!cfg.notifications.smtp_url.empty()) {
     smtp::smtp_options so;
@@ -177,6 +196,8 @@ int run_node(const std::string& config_path) {
     caf::actor_system sys{acfg};
     node_runtime rt;
     rt.events = store;
+    rt.history = history;
+    rt.alarms = alarms;
     rt.wall_now = wall_now_ms;
     rt.startup_warnings = warnings;
     rt.attach_console = [&bridge](const console_actor& a) { bridge.attach(a); };
@@ -275,7 +296,9 @@ int run_node(const std::string& config_path) {
     // ~actor_system waits for every actor to finish.
   }
   mail_sender.reset(); // finishes the mail being sent, drops the rest
-  store.reset();       // closes the database after the last actor let go of it
+  store.reset();       // closes the databases after the last actor let go of them
+  history.reset();
+  alarms.reset();
   std::cout << "tandem: node " << cfg.node.name << " stopped" << std::endl;
   return code;
 }

@@ -125,6 +125,25 @@ std::string render_text(const std::string& command, const std::string& line) {
     return out;
   }
   if (doc.contains("event")) return event_line(doc["event"]);
+  if (doc.contains("values") && doc["values"].is_array()) {
+    if (doc["values"].empty()) return "(no values)\n";
+    std::vector<std::vector<std::string>> rows = {{"TIME", "VALUE", "STATUS"}};
+    for (auto& v : doc["values"])
+      rows.push_back({str(v, "time"), str(v, "value"), str(v, "status")});
+    auto out = table(rows);
+    if (doc.value("truncated", false)) out += "(more values: narrow with --since or --limit)\n";
+    return out;
+  }
+  if (doc.contains("alarms") && doc["alarms"].is_array()) {
+    if (doc["alarms"].empty()) return "(no alarms)\n";
+    std::vector<std::vector<std::string>> rows = {
+        {"ID", "STATE", "ACK", "SINCE", "SOURCE", "TEXT"}};
+    for (auto& a : doc["alarms"])
+      rows.push_back({str(a, "id"), a.value("active", false) ? "ACTIVE" : "cleared",
+                      a.value("acked", false) ? "acked" : "UNACKED", str(a, "since"),
+                      str(a, "source"), str(a, "text")});
+    return table(rows);
+  }
   if (doc.contains("identical") && doc.contains("differences")) {
     if (doc["identical"] == true) return "identical: both servers have the same address space\n";
     std::string out = "DIFFERENT:\n";

@@ -207,3 +207,121 @@ TEST(console_words, parse_fault_accepts_every_documented_fault) {
 }
 
 } // namespace
+
+// -- history and alarms ---------------------------------------------------------------------------
+
+class console_records_test : public console_test {
+protected:
+  void start_with_records() {
+    config::node_config c;
+    c.node.name = "n1";
+    config::pair_section p;
+    p.alias = "line1";
+    p.primary = "opc.tcp://h1:4840";
+    p.secondary = "opc.tcp://h2:4840";
+    c.pairs.push_back(p);
+    node_runtime rt;
+    rt.events = store;
+    rt.history = history;
+    rt.alarms = alarms;
+    rt.wall_now = [this] { return wall_now(); };
+    rt.attach_console = [this](const console_actor& a) { con = a; };
+    node = sys.spawn(supervisor, c, rt);
+    run();
+  }
+  std::shared_ptr<storage::history_store> history = [this] {
+    std::string err, notice;
+    return std::shared_ptr<storage::history_store>(
+        storage::history_store::open(dir.file("history.db"), err, notice));
+  }();
+  std::shared_ptr<storage::alarm_store> alarms = [this] {
+    std::string err, notice;
+    return std::shared_ptr<storage::alarm_store>(
+        storage::alarm_store::open(dir.file("alarms.db"), err, notice));
+  }();
+};
+
+TEST_F(console_records_test, history_answers_values_as_json_and_says_what_is_wrong) {
+  ASSERT_TRUE(history);
+  std::vector<history_row> rows;
+  for (int i = 0; i < 3; ++i) {
+    history_row r;
+    r.pair = "line1";
+    r.item = "ns=1;s=A";
+    r.time_ms = wall_origin_ms - 3000 + i * 1000;
+    r.source_ms = r.time_ms;
+    r.recorded_ms = r.time_ms;
+    r.value = {0x01, 0x06, static_cast<uint8_t>(40 + i), 0, 0, 0}; // Int32 40 + i
+    r.origin = "n1";
+    r.stamp = {0, static_cast<uint64_t>(i + 1)};
+    rows.push_back(r);
+  }
+  rows[2].status = 0x80310000; // BadNoCommunication
+  uint64_t n = 0;
+  std::string err;
+  ASSERT_TRUE(history->insert(rows, n, err)) << err;
+  start_with_records();
+  auto j = one("history line1 ns=1;s=A");
+  ASSERT_TRUE(j.contains("values")) << j.dump();
+  ASSERT_EQ(j["values"].size(), 3u);
+  EXPECT_EQ(j["values"][0]["time"], "2025-12-31T23:59:57.000Z");
+  EXPECT_EQ(j["values"][0]["value"], 40);
+  EXPECT_EQ(j["values"][0]["status"], "Good");
+  EXPECT_EQ(j["values"][2]["status"], "BadNoCommunication");
+  EXPECT_EQ(j["values"][0]["origin"], "n1");
+  EXPECT_EQ(j["truncated"], false);
+  EXPECT_EQ(one("history line1 ns=1;s=A --since 2025-12-31T23:59:58Z")["values"].size(), 2u);
+  EXPECT_EQ(one("history line1 ns=1;s=A --since 2026-01-01T00:59:58.5+01:00")["values"].size(),
+            1u);
+  EXPECT_EQ(one("history line1 ns=1;s=A --since -1500ms")["values"].size(), 1u);
+  auto limited = one("history line1 ns=1;s=A --limit 2");
+  EXPECT_EQ(limited["values"].size(), 2u);
+  EXPECT_EQ(limited["values"][0]["value"], 41); // the newest two
+  EXPECT_EQ(limited["truncated"], true);
+  EXPECT_NE(error_of("history nope ns=1;s=A").find("no pair 'nope' on this node (pairs: line1)"),
+            std::string::npos);
+  EXPECT_NE(error_of("history line1 ns=1;s=B").find("nothing recorded for ns=1;s=B"),
+            std::string::npos);
+  EXPECT_NE(error_of("history line1 ns=1;s=A --since yesterday").find("is not a time"),
+            std::string::npos);
+  EXPECT_NE(error_of("history line1 ns=1;s=A --since -10x").find("is not a time"),
+            std::string::npos);
+  EXPECT_NE(error_of("history line1 ns=1;s=A --since 2026-13-01T00:00:00Z").find("is not a time"),
+            std::string::npos);
+  EXPECT_NE(error_of("history line1 ns=1;s=A --limit 0").find("N must be"), std::string::npos);
+  EXPECT_NE(error_of("history line1 ns=1;s=A --since").find("needs a value"), std::string::npos);
+  EXPECT_NE(error_of("history line1").find("usage: history ALIAS ITEM"), std::string::npos);
+}
+
+TEST_F(console_records_test, alarms_lists_and_ack_acknowledges) {
+  ASSERT_TRUE(alarms);
+  tandem::alarm a;
+  a.id = "n1:1";
+  a.key = "comm:line1/primary";
+  a.source = "server/line1/primary";
+  a.text = "line1/primary: lost";
+  a.raised_ms = wall_origin_ms - 1000;
+  a.origin = "n1";
+  a.stamp = {0, 1};
+  std::string err;
+  ASSERT_TRUE(alarms->put({a}, 2, err)) << err;
+  start_with_records();
+  auto j = one("alarms");
+  ASSERT_TRUE(j.contains("alarms")) << j.dump();
+  ASSERT_EQ(j["alarms"].size(), 1u);
+  EXPECT_EQ(j["alarms"][0]["id"], "n1:1");
+  EXPECT_EQ(j["alarms"][0]["source"], "server/line1/primary");
+  EXPECT_EQ(j["alarms"][0]["text"], "line1/primary: lost");
+  EXPECT_EQ(j["alarms"][0]["active"], true);
+  EXPECT_EQ(j["alarms"][0]["acked"], false);
+  EXPECT_EQ(j["alarms"][0]["since"], "2025-12-31T23:59:59.000Z");
+  auto acked = one("ack n1:1");
+  EXPECT_EQ(acked["ok"], true);
+  EXPECT_EQ(acked["alarms"][0]["acked"], true);
+  EXPECT_EQ(acked["alarms"][0]["acked_time"], "2026-01-01T00:00:00.000Z");
+  EXPECT_EQ(one("alarms")["alarms"].size(), 1u); // still active
+  EXPECT_NE(error_of("ack n1:9").find("no alarm 'n1:9'"), std::string::npos);
+  EXPECT_NE(error_of("ack").find("usage: ack ID"), std::string::npos);
+  EXPECT_NE(error_of("alarms now").find("usage: alarms [--all]"), std::string::npos);
+  EXPECT_EQ(one("alarms --all")["alarms"].size(), 1u);
+}
