@@ -3,28 +3,14 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-
 #include "tests/fuzz/opcua/fuzz_entry.hpp"
+#include "tests/support/corpus.hpp"
 
 namespace tandem::opcua {
 namespace {
 
 TEST(OpcuaFuzzCorpus, EveryFileReplaysCleanly) {
-  namespace fs = std::filesystem;
-  size_t files = 0;
-  for (const auto& entry : fs::directory_iterator(TANDEM_OPCUA_CORPUS)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)),
-                              std::istreambuf_iterator<char>());
-    SCOPED_TRACE(entry.path().filename().string());
-    fuzz::run_one(data.data(), data.size());
-    ++files;
-  }
-  EXPECT_GE(files, 50u);
+  EXPECT_GE(tandem::test::replay_corpus(TANDEM_OPCUA_CORPUS, fuzz::run_one), 50u);
 }
 
 TEST(OpcuaFuzzCorpus, EmptyAndTinyInputs) {

@@ -4,31 +4,14 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <vector>
-
 #include "tests/fuzz/opcua_server/fuzz_entry.hpp"
+#include "tests/support/corpus.hpp"
 
 namespace tandem::opcua {
 namespace {
 
 TEST(server_fuzz_corpus, every_file_replays_cleanly) {
-  namespace fs = std::filesystem;
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(TANDEM_OPCUA_SERVER_CORPUS))
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
-  for (const auto& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)),
-                              std::istreambuf_iterator<char>());
-    SCOPED_TRACE(path.filename().string());
-    fuzz_server::run_one(data.data(), data.size());
-  }
-  EXPECT_GE(files.size(), 30u);
+  EXPECT_GE(tandem::test::replay_corpus(TANDEM_OPCUA_SERVER_CORPUS, fuzz_server::run_one), 30u);
   EXPECT_TRUE(fuzz_server::server_serves_a_session());
   EXPECT_TRUE(fuzz_server::connections_drain());
 }

@@ -3,30 +3,14 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <vector>
-
 #include "tests/fuzz/partner/fuzz_entry.hpp"
+#include "tests/support/corpus.hpp"
 
 namespace {
 
 TEST(partner_fuzz_corpus, every_file_replays_cleanly) {
-  namespace fs = std::filesystem;
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(TANDEM_PARTNER_CORPUS))
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
-  for (const auto& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)),
-                              std::istreambuf_iterator<char>());
-    SCOPED_TRACE(path.filename().string());
-    tandem::partner::fuzz::run_one(data.data(), data.size());
-  }
-  EXPECT_GE(files.size(), 15u);
+  EXPECT_GE(tandem::test::replay_corpus(TANDEM_PARTNER_CORPUS, tandem::partner::fuzz::run_one),
+            15u);
 }
 
 TEST(partner_fuzz_corpus, short_inputs) {
