@@ -224,28 +224,30 @@ void cmd_inject(console_ptr self, const std::shared_ptr<console_peer>& peer,
           [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
 }
 
+/// A node command that answers "" or why not; when it went through, the reply is made from the
+/// node's state after it (`node_info`).
+template <class Atom, class Make>
+void node_command(console_ptr self, const std::shared_ptr<console_peer>& peer, Atom what,
+                  Make make) {
+  auto node = self->state.cfg.node;
+  auto timeout = self->state.cfg.request_timeout;
+  self->request(node, timeout, what)
+      .then(
+          [self, peer, node, timeout, make](std::string& error) {
+            if (!error.empty()) return reply_error(peer, error);
+            self->request(node, timeout, atom::node_info_v)
+                .then([peer, make](election_status& es) { reply(peer, make(es)); },
+                      [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+          },
+          [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+}
+
 void cmd_switch(console_ptr self, const std::shared_ptr<console_peer>& peer,
                 const std::vector<std::string>& w) {
-  if (w.size() == 1) {
-    // The Running role between the two nodes.
-    auto node = self->state.cfg.node;
-    auto timeout = self->state.cfg.request_timeout;
-    self->request(node, timeout, atom::switch_to_v)
-        .then(
-            [self, peer, node, timeout](std::string& error) {
-              if (!error.empty()) return reply_error(peer, error);
-              self->request(node, timeout, atom::node_info_v)
-                  .then(
-                      [peer](election_status& es) {
-                        reply(peer, {{"ok", true}, {"state", es.state}});
-                      },
-                      [peer](caf::error&) {
-                        reply(peer, {{"ok", true}});
-                      });
-            },
-            [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
-    return;
-  }
+  if (w.size() == 1) // the Running role between the two nodes
+    return node_command(self, peer, atom::switch_to_v, [](const election_status& es) {
+      return nlohmann::json{{"ok", true}, {"state", es.state}};
+    });
   if (w.size() > 3) return reply_error(peer, "usage: switch ALIAS [primary|secondary]");
   std::string to = w.size() == 3 ? w[2] : "";
   if (!to.empty() && to != "primary" && to != "secondary")
@@ -318,20 +320,9 @@ void cmd_maintenance(console_ptr self, const std::shared_ptr<console_peer>& peer
 void cmd_connect(console_ptr self, const std::shared_ptr<console_peer>& peer,
                  const std::vector<std::string>& w) {
   if (w.size() != 1) return reply_error(peer, "usage: connect (it takes no arguments)");
-  auto node = self->state.cfg.node;
-  auto timeout = self->state.cfg.request_timeout;
-  self->request(node, timeout, atom::connect_v)
-      .then(
-          [self, peer, node, timeout](std::string& error) {
-            if (!error.empty()) return reply_error(peer, error);
-            self->request(node, timeout, atom::node_info_v)
-                .then(
-                    [peer](election_status& es) {
-                      reply(peer, {{"ok", es.link == "up"}, {"link", es.link}});
-                    },
-                    [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
-          },
-          [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+  node_command(self, peer, atom::connect_v, [](const election_status& es) {
+    return nlohmann::json{{"ok", es.link == "up"}, {"link", es.link}};
+  });
 }
 
 void cmd_verify(console_ptr self, const std::shared_ptr<console_peer>& peer,

@@ -1,5 +1,7 @@
 #include "storage/event_store.hpp"
 
+#include "storage/sqlite_open.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <utility>
@@ -25,30 +27,6 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 INSERT OR IGNORE INTO counters VALUES ('last_seq', 0);
 )sql";
 
-db_ptr open_db(const std::string& path, std::string& error) {
-  sqlite3* raw = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-  db_ptr db(raw, &sqlite3_close);
-  if (rc != SQLITE_OK) {
-    error = "cannot open event database " + path + ": " +
-            (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
-    return db_ptr(nullptr, &sqlite3_close);
-  }
-  sqlite3_busy_timeout(raw, 2000);
-  return db;
-}
-
-// Returns "ok" for a sound database, the first problem otherwise.
-std::string quick_check(sqlite3* db) {
-  std::string err;
-  auto st = prepare(db, "PRAGMA quick_check", err);
-  if (!st) return err;
-  if (sqlite3_step(st.get()) != SQLITE_ROW) return sqlite3_errmsg(db);
-  return column_text(st.get(), 0);
-}
-
 } // namespace
 
 event_store::event_store(std::string path, db_ptr db)
@@ -58,43 +36,10 @@ event_store::~event_store() = default;
 
 std::unique_ptr<event_store> event_store::open(const std::string& path, std::string& error,
                                                std::string& notice) {
-  auto db = open_db(path, error);
-  if (!db) return nullptr;
-  std::string check = quick_check(db.get());
-  if (check != "ok") {
-    db.reset();
-    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
-    std::string aside = path + ".corrupt-" + std::to_string(now);
-    if (std::rename(path.c_str(), aside.c_str()) != 0) {
-      error = "event database " + path + " failed its integrity check (" + check +
-              ") and could not be moved aside";
-      return nullptr;
-    }
-    std::remove((path + "-wal").c_str());
-    std::remove((path + "-shm").c_str());
-    notice = "event database failed its integrity check (" + check + "); moved to " + aside +
-             " and started a new one";
-    db = open_db(path, error);
-    if (!db) return nullptr;
-  }
   // WAL: readers never block the writer. synchronous=FULL: a committed event survives a
   // process kill and a power cut alike; commits are batched, so the cost is per batch.
-  if (!exec(db.get(), "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", error)) return nullptr;
-  int version = 0;
-  {
-    auto st = prepare(db.get(), "PRAGMA user_version", error);
-    if (!st) return nullptr;
-    if (sqlite3_step(st.get()) == SQLITE_ROW) version = sqlite3_column_int(st.get(), 0);
-  }
-  if (version > schema_version) {
-    error = "event database " + path + " has schema version " + std::to_string(version) +
-            ", newer than this Tandem understands (" + std::to_string(schema_version) + ")";
-    return nullptr;
-  }
-  if (!exec(db.get(), schema_sql, error)) return nullptr;
-  if (!exec(db.get(), "PRAGMA user_version = 1", error)) return nullptr;
+  auto db = open_checked(path, "event database", schema_version, schema_sql, "FULL", error, notice);
+  if (!db) return nullptr;
   std::unique_ptr<event_store> store(new event_store(path, std::move(db)));
   if (!store->prepare_all(error)) return nullptr;
   {
