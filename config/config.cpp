@@ -311,7 +311,7 @@ struct reader {
   void read_notifications(const toml::table* t) {
     section s(c, t, "notifications",
               {"smtp_url", "from", "username", "password_file", "password_env", "batch_ms",
-               "min_interval_ms", "recipient"});
+               "min_interval_ms", "ca_file", "recipient"});
     auto& n = cfg.notifications;
     if (s.str("smtp_url", n.smtp_url) && !n.smtp_url.empty()) {
       std::string why = check_smtp_url(n.smtp_url);
@@ -325,6 +325,8 @@ struct reader {
     s.str("username", n.username);
     if (s.str("password_file", n.password_file) && !n.password_file.empty())
       n.password_file = resolve_path(base, n.password_file);
+    if (s.str("ca_file", n.ca_file) && !n.ca_file.empty())
+      n.ca_file = resolve_path(base, n.ca_file);
     s.str("password_env", n.password_env);
     if (!n.password_env.empty() && !valid_env_name(n.password_env))
       c.error(s.where("password_env"), "notifications.password_env",

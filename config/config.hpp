@@ -109,6 +109,7 @@ struct notifications_section {
   std::string password_env;
   int64_t batch_ms = 5000;
   int64_t min_interval_ms = 60000;
+  std::string ca_file; ///< PEM CAs for the SMTP server's certificate ("" = system store)
   std::vector<recipient_entry> recipients;
 };
 

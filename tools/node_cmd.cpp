@@ -170,6 +170,7 @@ int run_node(const std::string& config_path) {
     smtp::smtp_options so;
     so.url = cfg.notifications.smtp_url;
     so.username = cfg.notifications.username;
+    so.ca_file = cfg.notifications.ca_file;
     std::vector<std::string> pw_warnings;
     so.password = notification_password(cfg.notifications, pw_warnings);
     for (auto& w : pw_warnings) {

@@ -151,9 +151,13 @@ std::string tandem_binary() {
 }
 
 run_result run_tandem(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
-  temp_dir logs;
   std::vector<std::string> argv{tandem_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
+  return run_process(argv, timeout);
+}
+
+run_result run_process(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+  temp_dir logs;
   child_process p(argv, logs.file("run"));
   run_result r;
   auto code = p.wait(timeout);

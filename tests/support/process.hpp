@@ -75,5 +75,8 @@ struct run_result {
 };
 run_result run_tandem(const std::vector<std::string>& args,
                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
+/// Runs any program (argv[0] looked up in PATH) the same way.
+run_result run_process(const std::vector<std::string>& argv,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 } // namespace tandem::test

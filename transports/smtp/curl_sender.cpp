@@ -106,6 +106,7 @@ private:
       curl_easy_setopt(c, CURLOPT_USERNAME, opts_.username.c_str());
       curl_easy_setopt(c, CURLOPT_PASSWORD, opts_.password.c_str());
     }
+    if (!opts_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, opts_.ca_file.c_str());
     curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
     curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);
     curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);

@@ -44,6 +44,9 @@ struct smtp_options {
   std::string url; ///< smtp://host[:port] (STARTTLS when offered) or smtps://host[:port]
   std::string username;
   std::string password;
+  /// PEM file of the certificate authorities the server's certificate is checked against; empty:
+  /// the system's store. The check is never turned off.
+  std::string ca_file;
   long connect_timeout_ms = 10000;
   long timeout_ms = 30000; ///< a whole SMTP exchange
 };

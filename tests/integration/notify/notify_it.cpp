@@ -39,6 +39,7 @@ int64_t steady_ms() {
 struct received {
   std::vector<std::string> rcpt_tos;
   std::string data;
+  bool tls = false; ///< it came over TLS
   std::string header(const std::string& name) const {
     auto key = "\r\n" + name + ": ";
     auto text = "\r\n" + data;
@@ -60,13 +61,19 @@ struct received {
 /// smtp_sink.py on a loopback port, writing what it accepts to <dir>/mail.
 class smtp_sink {
 public:
-  smtp_sink(const test::temp_dir& dir, uint16_t port, const std::string& auth = "")
+  /// `tls`: "" plain, or "--tls CERT,KEY" (STARTTLS required) / "--smtps CERT,KEY".
+  smtp_sink(const test::temp_dir& dir, uint16_t port, const std::string& auth = "",
+            const std::string& tls_flag = "", const std::string& tls_files = "")
       : folder_(dir.file("mail")) {
     std::vector<std::string> argv = {"/usr/bin/python3",   TANDEM_SMTP_SINK, "--port",
                                      std::to_string(port), "--dir",          folder_};
     if (!auth.empty()) {
       argv.push_back("--auth");
       argv.push_back(auth);
+    }
+    if (!tls_flag.empty()) {
+      argv.push_back(tls_flag);
+      argv.push_back(tls_files);
     }
     proc_ = std::make_unique<test::child_process>(argv, dir.file("smtp." + std::to_string(++n_)));
     ok_ = test::wait_for(
@@ -92,8 +99,8 @@ public:
     for (auto& f : files) {
       auto j = json::parse(test::read_file(f), nullptr, false);
       if (j.is_discarded()) continue;
-      out.push_back(
-          received{j["rcpt_tos"].get<std::vector<std::string>>(), j["data"].get<std::string>()});
+      out.push_back(received{j["rcpt_tos"].get<std::vector<std::string>>(),
+                             j["data"].get<std::string>(), j.value("tls", false)});
     }
     return out;
   }
@@ -416,6 +423,54 @@ TEST(notify_it, notify_test_logs_in_and_sends_a_test_mail) {
   r = test::run_tandem({"console", "-c", n.config_path(), "-e", "status"});
   EXPECT_NE(r.out.find("notifier 2 recipients"), std::string::npos) << r.out;
   EXPECT_EQ(stop(n), 0) << n.proc().err();
+}
+
+// Mail goes over TLS: STARTTLS on smtp:// and TLS from the start on smtps://, the server's
+// certificate checked against `ca_file` (a plant's own CA); without it, against the system's store,
+// where a self-signed certificate fails: a clear error, never a fall back to plain text.
+TEST(notify_it, mail_goes_over_starttls_and_smtps_with_the_certificate_checked) {
+  test::temp_dir dir;
+  std::string cert = dir.file("smtp.crt"), key = dir.file("smtp.key");
+  auto made = test::run_process({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                                 "-keyout", key, "-out", cert, "-days", "2", "-subj",
+                                 "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"},
+                                std::chrono::seconds(60));
+  ASSERT_EQ(made.code, 0) << made.err;
+  for (std::string flag : {"--tls", "--smtps"}) {
+    SCOPED_TRACE(flag);
+    test::temp_dir run;
+    auto smtp_port = test::free_port();
+    smtp_sink sink(run, smtp_port, "", flag, cert + "," + key);
+    ASSERT_TRUE(sink.ok()) << sink.why();
+    std::string scheme = flag == "--smtps" ? "smtps" : "smtp";
+    auto config = [&](const std::string& ca) {
+      return plain_node("tls", "[notifications]\nsmtp_url = \"" + scheme +
+                                   "://127.0.0.1:" + std::to_string(smtp_port) +
+                                   "\"\nbatch_ms = 100\nmin_interval_ms = 0\n" + ca +
+                                   recipient_toml("ops@plant.example"));
+    };
+    {
+      test::node_process n(run, "trusting", config("ca_file = \"" + cert + "\"\n"),
+                           run.path() + "/data/console.sock");
+      std::string why;
+      ASSERT_TRUE(n.wait_ready(why)) << why;
+      EXPECT_EQ(n.console("notify test"), json({{"ok", true}, {"error", nullptr}}));
+      auto mails = sink.messages();
+      ASSERT_EQ(mails.size(), 1u);
+      EXPECT_TRUE(mails[0].tls) << "the mail came in plain text";
+      EXPECT_EQ(stop(n), 0) << n.proc().err();
+    }
+    {
+      test::node_process n(run, "system-store", config(""), run.path() + "/data/console.sock");
+      std::string why;
+      ASSERT_TRUE(n.wait_ready(why)) << why;
+      auto r = n.console("notify test");
+      EXPECT_EQ(r["ok"], false) << r.dump();
+      EXPECT_NE(r["error"].get<std::string>().find("certificate"), std::string::npos) << r.dump();
+      EXPECT_EQ(sink.messages().size(), 1u) << "nothing more arrived";
+      EXPECT_EQ(stop(n), 0) << n.proc().err();
+    }
+  }
 }
 
 TEST(notify_it, a_hung_smtp_server_blocks_neither_the_console_nor_an_orderly_stop) {
