@@ -163,6 +163,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
   return {
       [self](partner_up& u) {
         auto& st = self->state;
+        st.logic->set_running_total(st.running_total()); // judged on the time as of now
         st.partner_name = u.hello.node_name;
         st.partner_digest = u.hello.config_digest;
         if (!u.hello.config_digest.empty() && u.hello.config_digest != st.cfg.hello.config_digest)
@@ -178,6 +179,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
       },
       [self](partner_down& d) {
         auto& st = self->state;
+        st.logic->set_running_total(st.running_total()); // judged on the time as of now
         st.has_heartbeat = false;
         st.apply(d.lost ? st.logic->partner_lost() : st.logic->link_down());
       },
@@ -195,6 +197,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
         }
         std::string why;
         auto m = election_message::parse(std::string(p.bytes.begin(), p.bytes.end()), why);
+        st.logic->set_running_total(st.running_total()); // judged on the time as of now
         if (!m) {
           st.report(severity::warning, "partner_message_refused",
                     "a message from the partner's election was refused: " + why);
@@ -204,6 +207,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
       },
       [self](atom::switch_to) -> std::string {
         auto& st = self->state;
+        st.logic->set_running_total(st.running_total()); // judged on the time as of now
         auto a = st.logic->operator_switch();
         if (!a.error.empty()) return a.error;
         st.apply(a);
@@ -211,6 +215,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
       },
       [self](atom::maintenance, bool on) -> std::string {
         auto& st = self->state;
+        st.logic->set_running_total(st.running_total()); // judged on the time as of now
         auto a = st.logic->set_maintenance(on);
         if (!a.error.empty()) return a.error;
         st.report(severity::info, "maintenance", std::string("maintenance ") + (on ? "on" : "off"));
@@ -229,6 +234,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
       },
       [self](atom::wait_over) {
         auto& st = self->state;
+        st.logic->set_running_total(st.running_total()); // judged on the time as of now
         st.apply(st.logic->connection_wait_over());
       },
       [self](atom::persist) {

@@ -118,6 +118,8 @@ void election_logic::hand_over(election_actions& a) {
 }
 
 bool election_logic::wins_split_brain() const {
+  // A node in maintenance never keeps the role against one in service.
+  if (maintenance_ != partner_maintenance_) return !maintenance_;
   // Each side compares its own Running time with the partner's last report, which is a little
   // older: differences within the tolerance count as a tie, so both sides reach the same verdict.
   if (s_.split_brain == config::split_brain_policy::longest_running) {
@@ -145,10 +147,14 @@ election_actions election_logic::partner_up(node_state state, uint64_t running_t
                                             bool maintenance, config::role partner_role) {
   (void)partner_role;
   linked_ = true;
+  handing_over_ = false; // a handover in flight when the link broke is void
   partner_state_ = state;
   partner_running_total_ = running_total_ms;
   partner_maintenance_ = maintenance;
-  election_actions a = decide();
+  // Both Running (a split brain healing): the HELLO's Running time is as old as the partner's
+  // last state change, so the verdict waits for the `state` message each side sends now.
+  election_actions a =
+      state_ == node_state::running && state == node_state::running ? election_actions{} : decide();
   // The partner hears this node's state at once (its HELLO may be older).
   if (a.to_partner.empty() || a.to_partner.front().type != election_message::kind::state)
     a.to_partner.insert(a.to_partner.begin(), state_message());
@@ -234,6 +240,7 @@ election_actions election_logic::partner_lost() {
 
 election_actions election_logic::link_down() {
   linked_ = false;
+  handing_over_ = false; // a take_over may have been lost with the link
   return {};
 }
 

@@ -4,6 +4,7 @@
 // one ran (no gap in a controlled handover).
 
 #include <deque>
+#include <optional>
 
 #include <gtest/gtest.h>
 
@@ -51,10 +52,15 @@ struct duo {
     }
     ASSERT_TRUE(wire.empty()) << "the ELECTIONs never stop talking";
   }
-  /// The link comes up: each side hears the other's state (its HELLO).
-  void link() {
+  /// The link comes up: each side hears the other's state (its HELLO). A HELLO's Running time
+  /// can be older than the node's (it is banked at state changes): `hello_totals` sets them.
+  void link(std::optional<std::pair<uint64_t, uint64_t>> hello_totals = std::nullopt) {
     up = true;
     auto s0 = node[0].state_message(), s1 = node[1].state_message();
+    if (hello_totals) {
+      s0.running_total_ms = hello_totals->first;
+      s1.running_total_ms = hello_totals->second;
+    }
     apply(0, node[0].partner_up(s1.state, s1.running_total_ms, s1.maintenance, role::backup));
     apply(1, node[1].partner_up(s0.state, s0.running_total_ms, s0.maintenance, role::master));
     pump();
@@ -196,6 +202,51 @@ TEST(election, a_split_brain_within_the_tolerance_is_a_tie_the_master_wins) {
   d.link();
   EXPECT_EQ(d[0], running);
   EXPECT_EQ(d[1], standby);
+}
+
+// The HELLOs say how long each node had run as of its last state change, which can be seconds
+// old: judged on them, both nodes could yield (or the wrong one). The verdict waits for the
+// state messages sent at link-up, which carry the time as of then.
+TEST(election, a_split_brain_is_judged_on_fresh_running_times_not_on_the_hellos) {
+  duo d;
+  d.link();
+  d.cut();
+  d.node[0].set_running_total(100'000); // the master ran longest...
+  d.node[1].set_running_total(97'000);
+  d.link(std::make_pair(uint64_t{90'000}, uint64_t{96'500})); // ...but its HELLO says otherwise
+  EXPECT_EQ(d[0], running);
+  EXPECT_EQ(d[1], standby);
+  EXPECT_EQ(d.gaps, 0);
+}
+
+TEST(election, in_a_split_brain_the_node_in_maintenance_yields) {
+  duo d;
+  d.link();
+  d.apply(0, d.node[0].set_maintenance(true)); // the Running master starts a handover...
+  d.wire.clear();                              // ...and the link breaks before it is done
+  d.cut();
+  ASSERT_TRUE(d.node[0].maintenance());
+  ASSERT_EQ(d[0], running);
+  ASSERT_EQ(d[1], running);             // the backup took over
+  d.node[0].set_running_total(500'000); // the master ran much longer, but is in maintenance
+  d.node[1].set_running_total(10'000);
+  d.link();
+  EXPECT_EQ(d[0], standby);
+  EXPECT_EQ(d[1], running);
+}
+
+TEST(election, a_handover_lost_with_the_link_does_not_block_the_next_one) {
+  duo d;
+  d.link();
+  d.apply(0, d.node[0].operator_switch()); // take_over in flight...
+  d.wire.clear();                          // ...lost with the link
+  d.cut(/*lost=*/false);
+  EXPECT_EQ(d[0], running);
+  d.link();
+  d.apply(1, d.node[1].operator_switch()); // the Standby asks for the role: it is handed over
+  d.pump();
+  EXPECT_EQ(d[0], standby);
+  EXPECT_EQ(d[1], running);
 }
 
 TEST(election, master_wins_keeps_the_master_after_a_split_brain) {
