@@ -101,6 +101,10 @@ void supervisor_state::spawn_election() {
                                                                    : partner_role::backup;
   ec.hello.config_digest = config::shared_digest(cfg);
   ec.hello.face_port = rt.face_port;
+  // The face's own address when it listens on one (not 0.0.0.0 / ::): the partner's death probe
+  // then reaches it there, also when the link runs over another interface (link_bind).
+  if (const auto& h = cfg.face.listen.host; h != "0.0.0.0" && h != "::" && !h.empty())
+    ec.hello.face_host = h;
   ec.hello.start_time_ms = rt.wall_now ? rt.wall_now() : 0;
   ec.owner = caf::actor_cast<role_listener_actor>(self);
   ec.application_uri = cfg.face.application_uri;

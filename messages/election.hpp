@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "caf/meta/type_name.hpp"
 
@@ -11,6 +12,9 @@ namespace tandem {
 
 /// This node became Running or Standby (state words of CONSOLE.md), and why.
 struct node_role {
+  node_role() = default;
+  node_role(std::string s, std::string c, uint64_t t)
+      : state(std::move(s)), cause(std::move(c)), term(t) {}
   std::string state;                   ///< Running | Standby | Unknown
   std::string cause;                   ///< snake_case, docs/EVENTS.md
   uint64_t term = 0;                   ///< the data epoch's term while Running
