@@ -89,6 +89,7 @@ void election_state::apply(const election_actions& a) {
            s == node_state::running ? (takeover ? "takeover" : "node_running") : "node_standby",
            std::string("this node is ") + to_string(s) + " (" + a.cause + ")");
     if (cfg.owner) self->send(cfg.owner, node_role{to_string(s), a.cause, record.term});
+    if (cfg.sync_sink) self->send(cfg.sync_sink, node_role{to_string(s), a.cause, record.term});
     if (link) {
       partner_hello h = cfg.hello;
       h.state = hello_state(s);
@@ -155,6 +156,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
     st.cfg.hello.epoch.term = st.record.term;
     st.link = st.cfg.make_link(caf::actor_cast<partner_listener_actor>(self));
     if (st.link) self->send(st.link, st.cfg.hello);
+    if (st.link && st.cfg.sync_sink) self->send(st.cfg.sync_sink, sync_link_actor{st.link});
   }
   st.apply(st.logic->start());
   if (st.cfg.settings.role != config::role::independent)
@@ -176,12 +178,14 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
                   "partner " + u.hello.node_name + " is " + to_string(u.hello.state));
         st.apply(st.logic->partner_up(from_hello(u.hello.state), u.hello.running_total_ms,
                                       u.hello.maintenance, role_of(u.hello.role)));
+        if (st.cfg.sync_sink) self->send(st.cfg.sync_sink, std::move(u)); // SYNC: link is up
       },
       [self](partner_down& d) {
         auto& st = self->state;
         st.logic->set_running_total(st.running_total()); // judged on the time as of now
         st.has_heartbeat = false;
         st.apply(d.lost ? st.logic->partner_lost() : st.logic->link_down());
+        if (st.cfg.sync_sink) self->send(st.cfg.sync_sink, std::move(d)); // SYNC: link is down
       },
       [self](partner_heartbeat& h) {
         auto& st = self->state;
@@ -231,6 +235,15 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
       [self](atom::status) { return self->state.status(); },
       [self](atom::connect) {
         if (self->state.link) self->send(self->state.link, atom::connect_v);
+      },
+      // -- SYNC and link faults (kept apart: a few lines) ----------------------------------------
+      [self](fault& f) -> caf::result<std::string> {
+        if (!self->state.link) return std::string("this node has no partner link");
+        return self->delegate(self->state.link, std::move(f));
+      },
+      [self](sync_sink_actor& s) {
+        self->state.cfg.sync_sink = s;
+        if (self->state.link) self->send(s, sync_link_actor{self->state.link});
       },
       [self](atom::wait_over) {
         auto& st = self->state;

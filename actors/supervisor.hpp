@@ -69,6 +69,7 @@ struct supervisor_state {
   node_role role;                          ///< the ELECTION's last word (Running when independent)
   history_actor history;                   ///< null without a history store
   alarms_actor alarms;                     ///< null without an alarm store
+  sync_actor sync;                         ///< SYNC; null for an independent node
   std::map<std::string, pair_actor> pairs; ///< by alias
   caf::actor_clock::time_point started;
   bool shutting_down = false;
@@ -83,6 +84,7 @@ struct supervisor_state {
   void spawn_election();
   void spawn_history();
   void spawn_alarms();
+  void spawn_sync(); ///< actors/sync.hpp; spawned with the ELECTION, which feeds it
   void spawn_pair(const config::pair_section& p);
   node_status status() const;
   /// Handles the end of a child; returns false when the exit was not from a child.
