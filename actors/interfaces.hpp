@@ -148,6 +148,8 @@ using node_actor = caf::typed_actor<
     caf::replies_to<atom::maintenance, bool>::with<std::string>,
     // Operator `connect`: try the partner link now; "" or why not.
     caf::replies_to<atom::connect>::with<std::string>,
+    // Operator `verify` (no alias): this node's shared configuration against the partner's.
+    caf::replies_to<atom::verify>::with<verify_result>,
     // The ELECTION changed this node's state.
     caf::reacts_to<node_role>,
     // Recorded values of an item (console `history`); routed to HISTORY.
@@ -227,6 +229,8 @@ using pair_actor = caf::typed_actor<
     caf::replies_to<fault>::with<std::string>,
     // The supervisor (re)started HISTORY: record to this one.
     caf::reacts_to<history_actor>,
+    // This node's role changed (recording, ServiceLevel, a cold standby's connections).
+    caf::reacts_to<node_role>,
     // INTERNAL: check whether the primary has been healthy for return_settle_ms.
     caf::reacts_to<atom::settle, uint64_t>,
     // INTERNAL: cold mode with no server answering: try the other one.
@@ -251,10 +255,9 @@ using sync_link_actor = caf::typed_actor<caf::reacts_to<sync_payload>,
 /// Where SYNC payloads received from the partner go (the SYNC actor), in the order sent, with
 /// what the ELECTION knows that SYNC needs: the link (handed over once made), the partner coming
 /// and going (in order with the payloads), and this node's state.
-using sync_sink_actor =
-    caf::typed_actor<caf::reacts_to<sync_payload>, caf::reacts_to<partner_up>,
-                     caf::reacts_to<partner_down>, caf::reacts_to<node_role>,
-                     caf::reacts_to<sync_link_actor>>;
+using sync_sink_actor = caf::typed_actor<caf::reacts_to<sync_payload>, caf::reacts_to<partner_up>,
+                                         caf::reacts_to<partner_down>, caf::reacts_to<node_role>,
+                                         caf::reacts_to<sync_link_actor>>;
 
 /// SYNC replicates history, alarms and diagnostics events between the two nodes on SYNC channel
 /// 2 (actors/sync.hpp; wire format transports/partner/sync_codec.hpp).
@@ -266,8 +269,7 @@ using sync_actor = sync_sink_actor::extend<
     caf::reacts_to<atom::history, std::vector<history_row>>,
     caf::reacts_to<atom::alarms, std::vector<alarm>>, caf::reacts_to<diag_event>,
     // The supervisor restarted one of them: use (and listen to) this one.
-    caf::reacts_to<history_actor>, caf::reacts_to<alarms_actor>,
-    caf::reacts_to<diagnostics_actor>,
+    caf::reacts_to<history_actor>, caf::reacts_to<alarms_actor>, caf::reacts_to<diagnostics_actor>,
     // INTERNAL: try again after a failed pull (session number).
     caf::reacts_to<atom::retry, uint64_t>,
     // INTERNAL: the partner did not answer a pull in time (session, request).
@@ -286,8 +288,13 @@ using election_actor = caf::typed_actor<
     caf::replies_to<atom::maintenance, bool>::with<std::string>,
     // Answers this node's and the partner's state for `node`.
     caf::replies_to<atom::status>::with<election_status>,
-    // Operator `connect`: the PARTNER LINK tries the partner now.
-    caf::reacts_to<atom::connect>,
+    // Operator `connect`: the PARTNER LINK tries the partner now; answers once the link is up
+    // or after the handshake's time ("" either way: the caller reads the link state), or why not.
+    caf::replies_to<atom::connect>::with<std::string>,
+    // Operator `verify`: compares the shared configuration with the partner's (key paths).
+    caf::replies_to<atom::verify>::with<verify_result>,
+    // INTERNAL: an operator command's answer is due (its number).
+    caf::reacts_to<atom::reply_due, uint64_t>,
     // drop_link / delay_link, passed on to the PARTNER LINK; answers "" or an error.
     caf::replies_to<fault>::with<std::string>,
     // The supervisor restarted SYNC: send it what goes to the sync sink from now on.
@@ -324,6 +331,8 @@ using partner_link_actor = caf::typed_actor<
     caf::reacts_to<atom::silence, uint64_t>,
     // INTERNAL: a loss rule fired; decided after what is already queued (link generation).
     caf::reacts_to<atom::confirm_loss, uint64_t>,
+    // INTERNAL: try to listen again (redundancy.listen was not available).
+    caf::reacts_to<atom::relisten>,
     // INTERNAL: dial again after back-off (retry number).
     caf::reacts_to<atom::retry, uint64_t>,
     // INTERNAL: the heartbeat rule's deadline after a link closed uncertainly (down number).

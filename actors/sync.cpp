@@ -18,9 +18,13 @@ const char* kind_name(size_t k) {
   return k == 0 ? "history" : k == 1 ? "alarms" : "events";
 }
 
-ps::data_kind kind_of(size_t k) { return static_cast<ps::data_kind>(k + 1); }
+ps::data_kind kind_of(size_t k) {
+  return static_cast<ps::data_kind>(k + 1);
+}
 
-size_t lane_of(ps::data_kind k) { return static_cast<size_t>(k) - 1; }
+size_t lane_of(ps::data_kind k) {
+  return static_cast<size_t>(k) - 1;
+}
 
 size_t count_of(const ps::sync_message& m) {
   return m.rows.size() + m.alarms.size() + m.events.size();
@@ -34,8 +38,7 @@ void append(ps::sync_message& to, ps::sync_message&& from) {
       dst = std::move(src);
       return;
     }
-    dst.insert(dst.end(), std::make_move_iterator(src.begin()),
-               std::make_move_iterator(src.end()));
+    dst.insert(dst.end(), std::make_move_iterator(src.begin()), std::make_move_iterator(src.end()));
   };
   move_all(to.rows, from.rows);
   move_all(to.alarms, from.alarms);
@@ -219,8 +222,7 @@ void sync_state::fail(const std::string& why) {
   auto delay = cfg.retry_delay * (1 << std::min(failures - 1, 4));
   report(severity::warning, "sync_failed",
          "sync with " + peer + " failed: " + why + "; trying again in " +
-             std::to_string(
-                 std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()) +
+             std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(delay).count()) +
              " ms");
   if (up) self->delayed_send(self, delay, atom::retry_v, session);
 }
@@ -230,8 +232,9 @@ void sync_state::on_hello(const ps::sync_message& m) {
     std::string why = "the partner " + m.node + " speaks sync versions " +
                       std::to_string(m.min_version) + " to " + std::to_string(m.max_version) +
                       ", this node " + std::to_string(ps::min_sync_version) + " to " +
-                      std::to_string(ps::sync_version) + "; history, alarms and events are not "
-                                                         "replicated";
+                      std::to_string(ps::sync_version) +
+                      "; history, alarms and events are not "
+                      "replicated";
     peer_ok = false;
     push(ps::encode_refuse(why));
     refused_sent = true;
@@ -356,15 +359,18 @@ void sync_state::pump(size_t k) {
   uint64_t s = session;
   size_t n = count_of(batch);
   int64_t newest = 0;
-  for (auto& r : batch.rows)
+  data_epoch stamp;
+  for (auto& r : batch.rows) {
     newest = std::max(newest, r.recorded_ms);
+    if (stamp < r.stamp) stamp = r.stamp;
+  }
   for (auto& e : batch.events)
     newest = std::max(newest, e.time_ms);
-  auto ok = [this, k, s, page, n, newest](uint64_t inserted) {
-    merged(k, s, page, true, page ? inserted : n, "", newest);
+  auto ok = [this, k, s, page, n, newest, stamp](uint64_t inserted) {
+    merged(k, s, page, true, page ? inserted : n, "", newest, stamp);
   };
-  auto failed = [this, k, s, page, newest](caf::error& e) {
-    merged(k, s, page, false, 0, err_text(e), newest);
+  auto failed = [this, k, s, page, newest, stamp](caf::error& e) {
+    merged(k, s, page, false, 0, err_text(e), newest, stamp);
   };
   if (k == 0)
     self->request(cfg.history, cfg.local_timeout, atom::merge_v, std::move(batch.rows))
@@ -380,7 +386,7 @@ void sync_state::pump(size_t k) {
 }
 
 void sync_state::merged(size_t k, uint64_t s, bool page, bool ok, uint64_t n,
-                        const std::string& error, int64_t newest) {
+                        const std::string& error, int64_t newest, data_epoch newest_stamp) {
   auto& l = lanes[k];
   l.merging = false;
   if (s != session) {
@@ -400,6 +406,7 @@ void sync_state::merged(size_t k, uint64_t s, bool page, bool ok, uint64_t n,
     (k == 0 ? status.live_history : k == 1 ? status.live_alarms : status.live_events) += n;
     if (newest > 0 && k != 1 && cfg.wall_now)
       status.lag_ms = static_cast<double>(cfg.wall_now() - newest);
+    if (cfg.on_live_merged) cfg.on_live_merged(k, newest_stamp);
   }
   pump(k);
 }
@@ -436,8 +443,8 @@ void sync_state::check_done() {
   status.last_error.clear();
   failures = 0;
   report(severity::info, "sync_done",
-         "synced with " + peer + " in " + std::to_string(took) + " ms: " +
-             std::to_string(lanes[0].pulled) + " history rows pulled (" +
+         "synced with " + peer + " in " + std::to_string(took) +
+             " ms: " + std::to_string(lanes[0].pulled) + " history rows pulled (" +
              std::to_string(lanes[0].merged) + " new), " + std::to_string(lanes[1].pulled) +
              " alarms (" + std::to_string(lanes[1].merged) + " changed), " +
              std::to_string(lanes[2].pulled) + " events (" + std::to_string(lanes[2].merged) +
@@ -492,8 +499,7 @@ void sync_state::on_payload(sync_payload& p) {
   case ps::sync_type::error:
     for (size_t k = 0; k < kinds; ++k)
       if (lanes[k].request == m.request && lanes[k].pulling) {
-        fail(std::string("the partner could not serve the ") + kind_name(k) + " pull: " +
-             m.reason);
+        fail(std::string("the partner could not serve the ") + kind_name(k) + " pull: " + m.reason);
         break;
       }
     break;
@@ -573,10 +579,11 @@ sync_actor::behavior_type sync(sync_actor::stateful_pointer<sync_state> self, sy
         if (s != st.session) return;
         for (size_t k = 0; k < sync_state::kinds; ++k)
           if (st.lanes[k].pulling && st.lanes[k].request == req) {
-            st.fail(std::string("the partner did not answer the ") + kind_name(k) + " pull within " +
-                    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       st.cfg.pull_timeout)
-                                       .count()) +
+            st.fail(std::string("the partner did not answer the ") + kind_name(k) +
+                    " pull within " +
+                    std::to_string(
+                        std::chrono::duration_cast<std::chrono::milliseconds>(st.cfg.pull_timeout)
+                            .count()) +
                     " ms");
             return;
           }

@@ -51,7 +51,10 @@ struct sync_config {
   /// Requests to HISTORY, ALARMS and DIAGNOSTICS.
   caf::timespan local_timeout = std::chrono::seconds(60);
   std::function<int64_t()> wall_now; ///< Unix ms; tests give a virtual clock
-  caf::actor_addr parent;            ///< the SUPERVISOR; SYNC ends with it
+  /// Benchmarks: called when a batch of live items of kind k (0 history, 1 alarms, 2 events)
+  /// was merged here, with the highest history stamp in it. Empty in the node.
+  std::function<void(size_t k, const data_epoch& newest)> on_live_merged;
+  caf::actor_addr parent; ///< the SUPERVISOR; SYNC ends with it
 };
 
 struct sync_state {
@@ -59,16 +62,16 @@ struct sync_state {
 
   /// One kind of data: its pull (this node asking), its merges and the live items waiting.
   struct lane {
-    bool absent = false;    ///< this node has no such store
-    bool marks_in = false;  ///< own marks read this session
-    bool pulling = false;   ///< the pull of this session is under way
-    bool received = false;  ///< the last page arrived (more = false)
-    bool done = false;      ///< pull complete and merged: live items are merged at once
-    uint64_t request = 0;   ///< the PULL waiting for its page (0: none)
+    bool absent = false;   ///< this node has no such store
+    bool marks_in = false; ///< own marks read this session
+    bool pulling = false;  ///< the pull of this session is under way
+    bool received = false; ///< the last page arrived (more = false)
+    bool done = false;     ///< pull complete and merged: live items are merged at once
+    uint64_t request = 0;  ///< the PULL waiting for its page (0: none)
     std::map<std::string, data_epoch> cursor;
     /// Pages received and not merged yet (at most two: the next PULL waits for room).
     std::vector<partner::sync::sync_message> pages;
-    bool merging = false;   ///< a merge of this kind is outstanding (maybe of an older session)
+    bool merging = false; ///< a merge of this kind is outstanding (maybe of an older session)
     uint64_t merging_session = 0;
     /// Live items: kept aside while pulling, else waiting for the merge in progress.
     partner::sync::sync_message live;
@@ -84,8 +87,8 @@ struct sync_state {
   bool peer_ok = false;      ///< the partner's HELLO offered a version this node speaks
   bool refused_sent = false; ///< a REFUSE went to the partner in this session
   std::string peer;
-  std::string role;          ///< this node's state, as the ELECTION last said
-  uint64_t session = 0;      ///< numbers link sessions; replies of older ones are ignored
+  std::string role;     ///< this node's state, as the ELECTION last said
+  uint64_t session = 0; ///< numbers link sessions; replies of older ones are ignored
   uint64_t next_request = 0;
   std::array<lane, kinds> lanes;
   int complaints = 0; ///< bad messages reported this session (at most a few)
@@ -107,7 +110,7 @@ struct sync_state {
   /// Starts the next merge of kind k if none is outstanding.
   void pump(size_t k);
   void merged(size_t k, uint64_t s, bool page, bool ok, uint64_t n, const std::string& error,
-              int64_t newest_recorded_ms);
+              int64_t newest_recorded_ms, data_epoch newest_stamp);
   void lane_complete(size_t k);
   void check_done();
   void fail(const std::string& why);

@@ -109,7 +109,8 @@ bool event_store::prepare_all(std::string& error) {
                             "INSERT OR IGNORE INTO partner_events(seq,time_ms,severity,node,"
                             "source,kind,text) VALUES(?,?,?,?,?,?,?)",
                             error);
-  trim_partner_ = prepare(db_.get(), "DELETE FROM partner_events WHERE node = ? AND seq <= ?", error);
+  trim_partner_ =
+      prepare(db_.get(), "DELETE FROM partner_events WHERE node = ? AND seq <= ?", error);
   set_mark_ = prepare(db_.get(),
                       "INSERT INTO partner_marks(node, seq) VALUES(?, ?) ON CONFLICT(node) DO "
                       "UPDATE SET seq = max(seq, excluded.seq)",

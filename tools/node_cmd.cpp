@@ -14,6 +14,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include "caf/actor_system.hpp"
@@ -39,6 +40,20 @@
 namespace tandem::tools {
 
 namespace {
+
+/// Whether a TCP port can be listened on now: "" or why not (the socket is closed again).
+std::string probe_listen(boost::asio::io_context& io, const config::endpoint& where) {
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(where.host, ec);
+  if (ec) return "not an IP address";
+  boost::asio::ip::tcp::acceptor a(io);
+  boost::asio::ip::tcp::endpoint ep(addr, where.port);
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(boost::asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(1, ec);
+  return ec ? ec.message() : "";
+}
 
 /// Connects the console socket to whichever CONSOLE actor is current (it may be restarted).
 class console_bridge : public transports::console_handler {
@@ -246,6 +261,15 @@ int run_node(const std::string& config_path) {
     }
     // The partner link of a master or backup (TCP now; TLS slots in here, issue 7).
     if (cfg.redundancy.node_role != config::role::independent) {
+      // A link port that cannot be opened at start is a configuration problem, said at once
+      // like the face's (later, a restarted link retries instead).
+      if (std::string why = probe_listen(io, cfg.redundancy.listen); !why.empty()) {
+        std::cerr << "tandem: cannot open the partner link on redundancy.listen "
+                  << cfg.redundancy.listen.text() << ": " << why << "\n";
+        console_srv.stop();
+        if (face) face->stop();
+        return exit_startup;
+      }
       rt.make_partner_transport = [&io, o = tcp_link_options_from(cfg)](
                                       partner_hello own, std::shared_ptr<partner::link_events> ev) {
         return partner::make_tcp_transport(io, o, std::move(own), std::move(ev));

@@ -25,7 +25,9 @@ int64_t unzigzag(uint64_t v) {
   return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
 }
 
-void put_s(std::vector<uint8_t>& out, int64_t v) { put_v(out, zigzag(v)); }
+void put_s(std::vector<uint8_t>& out, int64_t v) {
+  put_v(out, zigzag(v));
+}
 
 // Differences of two times; wraps instead of overflowing (decoding adds back the same way).
 int64_t diff(int64_t a, int64_t b) {
@@ -168,7 +170,9 @@ private:
   std::string error_;
 };
 
-bool valid_kind(uint8_t k) { return k >= 1 && k <= 3; }
+bool valid_kind(uint8_t k) {
+  return k >= 1 && k <= 3;
+}
 
 void read_marks(reader& r, std::vector<origin_mark>& out) {
   uint64_t n = r.count("mark count", 3);
@@ -384,8 +388,7 @@ std::vector<uint8_t> encode_error(uint64_t request, const std::string& reason) {
 }
 
 std::vector<uint8_t> encode_history_page(uint64_t request, const std::vector<history_row>& rows,
-                                         size_t first, bool more, size_t max_bytes,
-                                         size_t& taken) {
+                                         size_t first, bool more, size_t max_bytes, size_t& taken) {
   std::vector<std::string> strings;
   std::unordered_map<std::string, uint64_t> index;
   size_t strings_bytes = 0;

@@ -27,16 +27,20 @@ namespace {
 
 std::vector<uint8_t> int32_value(int32_t v) {
   auto u = static_cast<uint32_t>(v);
-  return {0x01, 0x06, static_cast<uint8_t>(u), static_cast<uint8_t>(u >> 8),
-          static_cast<uint8_t>(u >> 16), static_cast<uint8_t>(u >> 24)};
+  return {0x01,
+          0x06,
+          static_cast<uint8_t>(u),
+          static_cast<uint8_t>(u >> 8),
+          static_cast<uint8_t>(u >> 16),
+          static_cast<uint8_t>(u >> 24)};
 }
 
 /// What one direction of the fake link carries: held until delivered (or delivered at once).
 struct wire {
   std::deque<sync_payload> held;
-  bool hold = false;   ///< keep payloads until the test delivers them
-  bool cut = false;    ///< drop everything (the link is down)
-  sync_actor to;       ///< the receiving SYNC
+  bool hold = false;                  ///< keep payloads until the test delivers them
+  bool cut = false;                   ///< drop everything (the link is down)
+  sync_actor to;                      ///< the receiving SYNC
   std::vector<ps::sync_message> seen; ///< every payload sent, decoded
 };
 
@@ -281,9 +285,9 @@ TEST_F(sync_test, the_cursor_comes_from_the_pages_so_live_rows_meanwhile_skip_no
   record(a, "ns=1;s=X", 0, 40);
   a.out->hold = b.out->hold = true;
   connect();
-  deliver(*b.out); // b's HELLO
-  deliver(*a.out); // a's HELLO and pulls: b pulls now, and answers a
-  deliver(*b.out); // b's pulls (a answers) and its pages to a
+  deliver(*b.out);    // b's HELLO
+  deliver(*a.out);    // a's HELLO and pulls: b pulls now, and answers a
+  deliver(*b.out);    // b's pulls (a answers) and its pages to a
   deliver(*a.out, 1); // b gets a first page
   // a records more while b is still paging: pushed live, with stamps above b's remaining rows;
   // merged at once they would raise b's marks past the rows it has not pulled yet.
@@ -369,10 +373,10 @@ TEST_F(sync_test, duplicates_change_nothing) {
   // The same page again, as a live push: merged, nothing new.
   std::vector<history_row> again = rows(a, "ns=1;s=X");
   size_t taken = 0;
-  self->send(b.sync, sync_payload{ps::channel, ps::encode_history_page(0, again, 0, false,
-                                                                         1 << 20, taken)});
-  self->send(b.sync, sync_payload{ps::channel, ps::encode_history_page(0, again, 0, false,
-                                                                         1 << 20, taken)});
+  self->send(b.sync, sync_payload{ps::channel,
+                                  ps::encode_history_page(0, again, 0, false, 1 << 20, taken)});
+  self->send(b.sync, sync_payload{ps::channel,
+                                  ps::encode_history_page(0, again, 0, false, 1 << 20, taken)});
   run();
   EXPECT_EQ(stamps(b, "ns=1;s=X").size(), 10u);
   // A reconnect pulls nothing new either way.

@@ -344,6 +344,23 @@ TEST(ConfigDigest, SharedKeysChangeIt) {
   EXPECT_NE(d, digest_of(replace(full, "min_severity = \"error\"", "min_severity = \"info\"")));
 }
 
+TEST(ConfigDigest, DifferencesNameTheKeyPathsThatDiffer) {
+  auto text_of = [](const std::string& t) { return shared_canonical_text(*parse(t, "x").config); };
+  auto a = text_of(full);
+  EXPECT_TRUE(canonical_differences(a, a).empty());
+  auto b = text_of(replace(replace(full, "recovery = \"manual\"", "recovery = \"automatic\""),
+                           "mode = \"hot\"", "mode = \"warm\""));
+  auto diff = canonical_differences(a, b);
+  ASSERT_EQ(diff.size(), 2u) << ::testing::PrintToString(diff);
+  EXPECT_EQ(diff[0], "redundancy.recovery");
+  EXPECT_EQ(diff[1].substr(0, 5), "pair[");
+  EXPECT_EQ(diff[1].substr(diff[1].size() - 5), ".mode");
+  // A key only one side has (a pair the other lacks, another version's format) is a difference.
+  auto only =
+      canonical_differences("tandem-shared-config 1\na=1\n", "tandem-shared-config 2\na=1\nb=2\n");
+  EXPECT_EQ(only, (std::vector<std::string>{"format", "b"}));
+}
+
 TEST(ConfigDigest, MasterAndBackupExamplesMatch) {
   auto m = load_file(TANDEM_SOURCE_DIR "/examples/master.toml");
   auto b = load_file(TANDEM_SOURCE_DIR "/examples/backup.toml");

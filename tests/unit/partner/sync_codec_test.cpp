@@ -44,8 +44,13 @@ tandem::alarm alm(const std::string& id, uint64_t seq) {
 }
 
 diag_event ev(uint64_t seq) {
-  return diag_event{seq,  -5 + static_cast<int64_t>(seq), severity::warning, "plant-b", "partner",
-                    "partner_lost", "partner plant-a lost: nothing received for 320 ms"};
+  return diag_event{seq,
+                    -5 + static_cast<int64_t>(seq),
+                    severity::warning,
+                    "plant-b",
+                    "partner",
+                    "partner_lost",
+                    "partner plant-a lost: nothing received for 320 ms"};
 }
 
 bool same(const history_row& a, const history_row& b) {
