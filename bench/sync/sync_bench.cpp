@@ -356,6 +356,19 @@ int main(int argc, char** argv) {
                   static_cast<unsigned long long>(p.sent.size()),
                   static_cast<unsigned long long>(rate), seconds, p.lags_ms.size(),
                   pct(p.lags_ms, 0.5), p99, pct(p.lags_ms, 1.0), p99 < 10 ? "met" : "NOT met");
+      // Where the slow ones were: stalls show as runs of consecutive values.
+      size_t over = 0;
+      double worst = 0;
+      size_t worst_at = 0;
+      for (size_t i = 0; i < p.lags_ms.size(); ++i) {
+        if (p.lags_ms[i] > 10) ++over;
+        if (p.lags_ms[i] > worst) worst = p.lags_ms[i], worst_at = i;
+      }
+      std::printf(
+          "  %zu values over 10 ms; the slowest sent %.0f ms into the run\n", over,
+          worst_at < p.sent.size()
+              ? std::chrono::duration<double, std::milli>(p.sent[worst_at] - p.sent[0]).count()
+              : 0.0);
       if (p.lags_ms.size() != p.sent.size()) {
         std::cerr << "FAILED: not every value reached plant-b\n";
         rc = 1;
