@@ -120,6 +120,8 @@ void sync_state::start_session(const std::string& partner) {
     l.overflow = false;
   }
   push(ps::encode_hello(cfg.node_name));
+  // A partner that never says HELLO (a Tandem without SYNC) is told, not waited for forever.
+  self->delayed_send(self, cfg.pull_timeout, atom::pull_timeout_v, session, uint64_t{0});
   begin_pulls();
 }
 
@@ -305,6 +307,11 @@ void sync_state::on_page(ps::sync_message&& m) {
   if (!l.pulling || m.request != l.request) return; // an answer nobody waits for any more
   l.request = 0;
   size_t n = count_of(m);
+  if (n == 0 && m.more) {
+    // Nothing, and more to come: pulling again from the same cursor would never end.
+    fail(std::string("the partner sent an empty ") + kind_name(k) + " page that says more");
+    return;
+  }
   l.pulled += n;
   // The cursor is what the pages brought, not the store's marks (a merge raises those).
   for (auto& r : m.rows)
@@ -577,6 +584,15 @@ sync_actor::behavior_type sync(sync_actor::stateful_pointer<sync_state> self, sy
       [self](atom::pull_timeout, uint64_t s, uint64_t req) {
         auto& st = self->state;
         if (s != st.session) return;
+        if (req == 0) {
+          if (!st.up || st.peer_ok || st.status.state == "not_synced") return;
+          st.status.state = "not_synced";
+          st.status.last_error = "the partner " + st.peer +
+                                 " has not answered SYNC's HELLO (a Tandem "
+                                 "version without SYNC?); nothing is replicated";
+          st.report(severity::warning, "sync_failed", st.status.last_error);
+          return;
+        }
         for (size_t k = 0; k < sync_state::kinds; ++k)
           if (st.lanes[k].pulling && st.lanes[k].request == req) {
             st.fail(std::string("the partner did not answer the ") + kind_name(k) +

@@ -410,6 +410,38 @@ TEST_F(sync_test, a_partner_of_another_version_is_refused_with_a_reason) {
   EXPECT_NE(status(b).last_error.find("version 9"), std::string::npos) << status(b).last_error;
 }
 
+TEST_F(sync_test, a_partner_that_never_says_hello_is_reported_not_waited_for) {
+  make_pair();
+  b.out->hold = true; // b's SYNC says nothing (as a Tandem without SYNC)
+  connect();
+  b.out->held.clear();
+  EXPECT_EQ(status(a).state, "syncing");
+  advance(30s);
+  EXPECT_EQ(status(a).state, "not_synced");
+  EXPECT_NE(status(a).last_error.find("has not answered"), std::string::npos)
+      << status(a).last_error;
+  EXPECT_TRUE(has_event(a, "sync_failed"));
+}
+
+TEST_F(sync_test, an_empty_page_that_says_more_ends_the_pull_instead_of_looping) {
+  make_pair();
+  a.out->hold = b.out->hold = true;
+  connect();
+  deliver(*b.out); // b's HELLO: a pulls
+  a.out->held.clear();
+  deliver(*b.out); // b's answers to nothing; then a fake answer to a's history pull
+  uint64_t req = 0;
+  for (auto& m : a.out->seen)
+    if (m.type == ps::sync_type::pull && m.kind == ps::data_kind::history) req = m.request;
+  ASSERT_NE(req, 0u);
+  size_t taken = 0;
+  self->send(a.sync,
+             sync_payload{ps::channel, ps::encode_history_page(req, {}, 0, true, 1 << 20, taken)});
+  run();
+  EXPECT_EQ(status(a).state, "not_synced");
+  EXPECT_NE(status(a).last_error.find("says more"), std::string::npos) << status(a).last_error;
+}
+
 TEST_F(sync_test, garbage_from_the_partner_is_reported_and_survived) {
   make_pair();
   connect();
