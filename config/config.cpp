@@ -6,6 +6,8 @@
 /// duplicate aliases, port clashes, path lengths) run after all sections have been read.
 
 #include "config/config.hpp"
+
+#include "config/password.hpp"
 #include "config/toml_reader.hpp"
 
 #include <openssl/evp.h>
@@ -101,9 +103,15 @@ struct reader {
                   "duplicate user " + quote(e.name) + ": " + it->second + " already defines it");
         }
       }
-      if (u.str("password_hash", e.password_hash) && e.password_hash.empty())
-        c.error(u.where("password_hash"), u.path("password_hash"),
-                "must not be empty: make one with `tandem passwd`");
+      if (u.str("password_hash", e.password_hash)) {
+        std::string why;
+        if (e.password_hash.empty())
+          c.error(u.where("password_hash"), u.path("password_hash"),
+                  "must not be empty: make one with `tandem passwd`");
+        else if (!parse_password_hash(e.password_hash, why))
+          c.error(u.where("password_hash"), u.path("password_hash"),
+                  why + "; make one with `tandem passwd` (never put the password itself here)");
+      }
       f.users.push_back(std::move(e));
     }
     if (!f.anonymous && f.users.empty())

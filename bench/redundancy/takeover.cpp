@@ -7,8 +7,9 @@
 //             the backup's `takeover` diagnostics event (its wall clock, ms). The master is then
 //             restarted and automatic recovery hands the role back before the next run.
 //   SIGSTOP:  the Running master is stopped (a hung node); same figure. It is then continued;
-//             the split brain is resolved (longest_running) and the next run waits for
-//             master Running / backup Standby again.
+//             the split brain is resolved (master_wins here: with longest_running the backup
+//             would win once the kill cycles left it more Running time, as they do) and the next
+//             run waits for master Running / backup Standby again.
 // Both nodes run on this machine, so wall clocks agree. Figures: p50, p99, max over the runs.
 //
 //   bench_takeover [--runs N] [--mode kill|stop|both] [--smoke]
@@ -50,22 +51,10 @@ public:
   ~redundant_node() { stop(); }
 
   bool start() {
-    std::string out = dir_.path() + "/" + name_ + ".out", err = dir_.path() + "/" + name_ + ".err";
-    err_ = err;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    std::vector<std::string> argv{binary_, "node", "-c", config_};
-    std::vector<char*> args;
-    for (const auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    int rc = posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) pid_ = 0;
-    return rc == 0;
+    err_ = dir_.path() + "/" + name_ + ".err";
+    pid_ = spawn_process({binary_, "node", "-c", config_}, dir_.path() + "/" + name_ + ".out", err_,
+                         /*append=*/true);
+    return pid_ != 0;
   }
   void signal(int sig) {
     if (pid_ > 0) ::kill(pid_, sig);
@@ -74,35 +63,15 @@ public:
   void kill9() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGKILL);
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
+    ::waitpid(pid_, nullptr, 0);
     pid_ = 0;
   }
   void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGCONT);
-    ::kill(pid_, SIGTERM);
-    int st = 0;
-    auto t0 = steady::now();
-    while (::waitpid(pid_, &st, WNOHANG) == 0) {
-      if (steady::now() - t0 > 20s) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &st, 0);
-        break;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
+    stop_process(pid_, 20s);
     pid_ = 0;
   }
   nlohmann::json console(const std::string& line, int timeout_ms = 5000) {
-    tandem::transports::console_client c;
-    std::string err;
-    if (!c.connect(socket_, err) || !c.send_line(line, err)) return {{"error", err}};
-    auto reply = c.read_line(timeout_ms, err);
-    if (!reply) return {{"error", err}};
-    auto j = nlohmann::json::parse(*reply, nullptr, false);
-    if (j.is_discarded()) return {{"error", "not JSON"}};
-    return j;
+    return console_json(socket_, line, timeout_ms);
   }
   std::string state() {
     auto j = console("node", 2000);
@@ -213,7 +182,8 @@ int main(int argc, char** argv) {
            "\"\nlisten = \"127.0.0.1:" + std::to_string(listen) +
            "\"\npartner = \"127.0.0.1:" + std::to_string(partner) +
            "\"\nping_interval_ms = 100\nping_timeout_ms = 320\nmissed_pings = 3\n"
-           "connection_wait_ms = 1500\n[[pair]]\nalias = \"line1\"\nmode = \"warm\"\n"
+           "connection_wait_ms = 1500\nsplit_brain = \"master_wins\"\n[[pair]]\nalias = "
+           "\"line1\"\nmode = \"warm\"\n"
            "primary = \"opc.tcp://127.0.0.1:" +
            std::to_string(sims[0].port()) +
            "/sim\"\nsecondary = \"opc.tcp://127.0.0.1:" + std::to_string(sims[1].port()) +
@@ -233,7 +203,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("Method: master and backup on loopback, heartbeats 100 ms, ping_timeout 320 ms, "
-              "3 missed pings; each node serves a warm pair over two tandem sim servers (its "
+              "3 missed pings, split_brain master_wins; each node serves a warm pair over two "
+              "tandem sim servers (its "
               "face port answers the death probe). Figure: backup's `takeover` event time minus "
               "the wall clock just before the signal.\n");
 
@@ -314,7 +285,11 @@ int main(int argc, char** argv) {
       stop_ms.push_back(static_cast<double>(at - t0));
       // The split brain resolves to the master (it ran longer); the backup stands by again.
       if (!settled()) {
-        std::cerr << "run " << run << ": the split brain did not resolve\n";
+        std::cerr << "run " << run << ": the split brain did not resolve\n"
+                  << "master: " << master.console("node").dump() << "\n"
+                  << master.console("events 25").dump(1)
+                  << "\nbackup: " << backup.console("node").dump() << "\n"
+                  << backup.console("events 25").dump(1) << "\n";
         return 1;
       }
     }

@@ -102,7 +102,9 @@ TEST(ConfigParse, FullConfigParsesAllFields) {
   EXPECT_FALSE(c.face.anonymous);
   ASSERT_EQ(c.face.users.size(), 2u);
   EXPECT_EQ(c.face.users[1].name, "op2");
-  EXPECT_EQ(c.face.users[1].password_hash, "$h$2");
+  EXPECT_EQ(
+      c.face.users[1].password_hash,
+      "$pbkdf2-sha256$10000$kXoRYFsJUa18yG20c9ZW6A==$Ql2gRQ7haNoR6zqt9KFZkt29q4BeUpmldJ44JAVnpPg=");
 
   auto& rd = c.redundancy;
   EXPECT_EQ(rd.node_role, role::master);
