@@ -81,7 +81,7 @@ void election_state::send_info() {
 
 void election_state::tell_owner(const std::string& cause) {
   if (!cfg.owner) return;
-  node_role r{to_string(logic->state()), cause, record.term};
+  node_role r{to_string(logic->state()), cause, record.term, false, {}};
   r.maintenance = logic->maintenance();
   if (has_partner_info) r.partner_application_uri = partner_info.application_uri;
   self->send(cfg.owner, std::move(r));
@@ -137,6 +137,8 @@ void election_state::apply(const election_actions& a) {
            s == node_state::running ? (takeover ? "takeover" : "node_running") : "node_standby",
            std::string("this node is ") + to_string(s) + " (" + a.cause + ")");
     tell_owner(a.cause);
+    if (cfg.sync_sink)
+      self->send(cfg.sync_sink, node_role{to_string(s), a.cause, record.term, false, {}});
     if (link) {
       partner_hello h = cfg.hello;
       h.state = hello_state(s);
@@ -209,6 +211,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
     st.cfg.hello.epoch.term = st.record.term;
     st.link = st.cfg.make_link(caf::actor_cast<partner_listener_actor>(self));
     if (st.link) self->send(st.link, st.cfg.hello);
+    if (st.link && st.cfg.sync_sink) self->send(st.cfg.sync_sink, sync_link_actor{st.link});
   }
   st.apply(st.logic->start());
   if (st.cfg.settings.role != config::role::independent)
@@ -233,6 +236,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
                                       u.hello.maintenance, role_of(u.hello.role)));
         st.send_info();
         st.settle_pending();
+        if (st.cfg.sync_sink) self->send(st.cfg.sync_sink, std::move(u)); // SYNC: link is up
       },
       [self](partner_down& d) {
         auto& st = self->state;
@@ -240,6 +244,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
         st.has_heartbeat = false;
         st.apply(d.lost ? st.logic->partner_lost() : st.logic->link_down());
         st.settle_pending(true);
+        if (st.cfg.sync_sink) self->send(st.cfg.sync_sink, std::move(d)); // SYNC: link is down
       },
       [self](partner_heartbeat& h) {
         auto& st = self->state;
@@ -347,6 +352,15 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
         if (it == st.pending.end()) return;
         it->second.rp.deliver(it->second.timeout_text);
         st.pending.erase(it);
+      },
+      // -- SYNC and link faults (kept apart: a few lines) ----------------------------------------
+      [self](fault& f) -> caf::result<std::string> {
+        if (!self->state.link) return std::string("this node has no partner link");
+        return self->delegate(self->state.link, std::move(f));
+      },
+      [self](sync_sink_actor& s) {
+        self->state.cfg.sync_sink = s;
+        if (self->state.link) self->send(s, sync_link_actor{self->state.link});
       },
       [self](atom::wait_over) {
         auto& st = self->state;
