@@ -81,7 +81,7 @@ void election_state::send_info() {
 
 void election_state::tell_owner(const std::string& cause) {
   if (!cfg.owner) return;
-  node_role r{to_string(logic->state()), cause, record.term, false, {}};
+  node_role r{to_string(logic->state()), cause, record.term};
   r.maintenance = logic->maintenance();
   if (has_partner_info) r.partner_application_uri = partner_info.application_uri;
   self->send(cfg.owner, std::move(r));
@@ -138,7 +138,7 @@ void election_state::apply(const election_actions& a) {
            std::string("this node is ") + to_string(s) + " (" + a.cause + ")");
     tell_owner(a.cause);
     if (cfg.sync_sink)
-      self->send(cfg.sync_sink, node_role{to_string(s), a.cause, record.term, false, {}});
+      self->send(cfg.sync_sink, node_role{to_string(s), a.cause, record.term});
     if (link) {
       partner_hello h = cfg.hello;
       h.state = hello_state(s);

@@ -48,7 +48,7 @@ struct pair_actor_config {
   history_actor history;
   /// This node's role (the SUPERVISOR passes the ELECTION's word on): only a Running node
   /// records history; a Standby's clients see a lower ServiceLevel, a node in maintenance 0.
-  node_role role{"Running", "independent", 0, false, {}};
+  node_role role{"Running", "independent", 0};
   /// redundancy.standby = cold on a master or backup: while not Running, connect to no server.
   bool cold_standby = false;
   caf::actor_addr parent;

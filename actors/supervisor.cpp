@@ -630,9 +630,9 @@ node_actor::behavior_type supervisor(node_actor::stateful_pointer<supervisor_sta
   // An independent node is Running from the start; a master or backup is Unknown until its
   // ELECTION decides.
   if (st.cfg.redundancy.node_role == config::role::independent)
-    st.role = node_role{"Running", "independent", 0, false, {}};
+    st.role = node_role{"Running", "independent", 0};
   else
-    st.role = node_role{"Unknown", "starting", 0, false, {}};
+    st.role = node_role{"Unknown", "starting", 0};
   st.spawn_diagnostics();
   if (st.rt.history) st.spawn_history();
   if (st.rt.alarms) st.spawn_alarms();
