@@ -6,6 +6,8 @@
 #include <mutex>
 #include <optional>
 
+#include <fcntl.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -182,8 +184,12 @@ private:
     using k = route_result::kind;
     switch (r.what) {
     case k::page:
-      return finish(
-          make_response(200, "text/html; charset=utf-8", status_page(), keep_alive_, r.head));
+      // The page may only talk to this node: nothing from the internet, even if edited.
+      return finish(make_response(200, "text/html; charset=utf-8", status_page(), keep_alive_,
+                                  r.head,
+                                  "Content-Security-Policy: default-src 'none'; "
+                                  "style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+                                  "connect-src 'self'; img-src 'self' data:\r\n"));
     case k::not_found:
       return finish(
           make_response(404, "application/json", json_error(r.error), keep_alive_, r.head));
@@ -364,6 +370,9 @@ bool http_server::start(std::string& error) {
   };
   impl_->acceptor.open(ep.protocol(), ec);
   if (ec) return fail("open");
+  // Child processes of the host must not inherit the listening socket (it would keep the port
+  // bound after stop()).
+  ::fcntl(impl_->acceptor.native_handle(), F_SETFD, FD_CLOEXEC);
   impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   impl_->acceptor.bind(ep, ec);
   if (ec) return fail("bind");

@@ -96,7 +96,8 @@ TEST_F(http_server_test, serves_the_embedded_page) {
   EXPECT_NE(r.headers.find("Content-Type: text/html; charset=utf-8"), std::string::npos);
   EXPECT_NE(r.body.find("<title>Tandem</title>"), std::string::npos);
   EXPECT_NE(r.body.find("api/stream"), std::string::npos);
-  // Self-contained: nothing is fetched from anywhere else.
+  // Self-contained: nothing is fetched from anywhere else, and the browser is told so.
+  EXPECT_NE(r.headers.find("Content-Security-Policy: default-src 'none';"), std::string::npos);
   EXPECT_EQ(r.body.find("http://"), std::string::npos);
   EXPECT_EQ(r.body.find("https://"), std::string::npos);
   EXPECT_EQ(r.body.find("<link"), std::string::npos);
@@ -187,6 +188,22 @@ TEST_F(http_server_test, answers_garbage_with_400_and_keeps_serving) {
     auto r = c.read();
     EXPECT_EQ(r.status, 400) << junk;
     EXPECT_NE(r.body.find("malformed HTTP request"), std::string::npos) << r.body;
+  }
+  http_client ok(port);
+  EXPECT_EQ(ok.get("/api/status").status, 200);
+}
+
+TEST_F(http_server_test, survives_random_bytes) {
+  std::srand(9);
+  for (int i = 0; i < 40; ++i) {
+    std::string junk(static_cast<size_t>(1 + std::rand() % 3000), '\0');
+    for (auto& c : junk)
+      c = static_cast<char>(std::rand() % 256);
+    if (i % 2) junk = "GET /" + junk; // past the method, into the target and headers
+    http_client c(port);
+    c.send(junk + "\r\n\r\n");
+    auto r = c.read();
+    if (r.ok) EXPECT_TRUE(r.status == 400 || r.status == 404 || r.status == 431) << r.status;
   }
   http_client ok(port);
   EXPECT_EQ(ok.get("/api/status").status, 200);
