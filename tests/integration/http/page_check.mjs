@@ -11,13 +11,21 @@
 //   reconnected the page is live again by itself (after the test restarted the node)
 // Exits 0 after "reconnected", 1 with "error: why" on stderr otherwise. CHROMIUM names the
 // browser (default: chromium).
+//
+//   node page_check.mjs --snapshot URL SCREENSHOT.png
+//
+// only waits for the page to be live, then writes the screenshot (to look at a running node's
+// page by hand).
 
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const [url, screenshot, alias = "line1"] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const snapshotOnly = args[0] === "--snapshot";
+if (snapshotOnly) args.shift();
+const [url, screenshot, alias = "line1"] = args;
 if (!url || !screenshot) {
   console.error("usage: node page_check.mjs URL SCREENSHOT.png [ALIAS]");
   process.exit(2);
@@ -110,6 +118,13 @@ async function main() {
     throw new Error(`the page never showed ${what}; last seen: ${JSON.stringify(v)}`);
   };
 
+  if (snapshotOnly) {
+    await until("a live connection", v => v.conn === "live", 15000);
+    await sleep(1500);
+    const shot = await page("Page.captureScreenshot", { format: "png" });
+    writeFileSync(screenshot, Buffer.from(shot.data, "base64"));
+    return;
+  }
   await until("the node and the pair on its primary",
               v => v.conn === "live" && /Running|Standby/.test(v.node) && v.active === "primary",
               15000);
