@@ -205,7 +205,7 @@ nlohmann::json to_json(const election_status& es) {
         {"rtt_ms", or_null(es.rtt_ms, es.rtt_ms >= 0)},
         {"config_match", match},
         {"sync", "not_synced"},
-        {"client_sessions", nullptr},
+        {"client_sessions", or_null(es.partner_client_sessions, es.partner_client_sessions >= 0)},
         {"maintenance", es.partner_maintenance}};
   }
   return {{"self", me}, {"partner", partner}};

@@ -71,6 +71,16 @@ public:
       if (!fill()) return false;
     return true;
   }
+  /// Reads until `end` has arrived; returns what came before it (and consumes both), or "" on
+  /// timeout or close.
+  std::string take_until(const std::string& end) {
+    size_t pos;
+    while ((pos = buf_.find(end)) == std::string::npos)
+      if (!fill()) return {};
+    std::string out = buf_.substr(0, pos);
+    buf_.erase(0, pos + end.size());
+    return out;
+  }
   /// True when the server closed the connection (EOF before the timeout).
   bool closed_by_server() {
     char c;

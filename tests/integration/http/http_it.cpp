@@ -89,6 +89,18 @@ TEST(http_it, api_and_metrics_follow_a_failover_and_bad_requests_get_4xx) {
   EXPECT_EQ(rig.get_json("/api/events")["events"].size(),
             n.console("events")["events"].size()); // the same default
 
+  // The stream's snapshot carries the same status and the console's `node` document.
+  {
+    test::http_client c(rig.http_port);
+    c.send("GET /api/stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_FALSE(c.take_until("event: snapshot\ndata: ").empty());
+    auto snap = json::parse(c.take_until("\n\n"), nullptr, false);
+    ASSERT_TRUE(snap.is_object());
+    EXPECT_EQ(snap["node"], n.console("node"));
+    EXPECT_EQ(snap["status"]["pairs"], n.console("status")["pairs"]);
+    EXPECT_FALSE(snap["events"].empty());
+  }
+
   auto before = rig.metrics();
   EXPECT_TRUE(has_line(before, "tandem_pair_active_server{pair=\"line1\",server=\"primary\"} 1"))
       << before;
