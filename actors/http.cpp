@@ -60,8 +60,8 @@ std::vector<metric_family> node_metrics(const metrics_input& in, monotonic_count
     auto healthy = family("tandem_pair_server_healthy", "gauge",
                           "1 while a server of a pair is connected and healthy.");
     auto level = family("tandem_pair_service_level", "gauge",
-                        "The ServiceLevel the face reports for a pair (255 both servers healthy, "
-                        "150 one, 1 no data).");
+                        "The ServiceLevel the face reports for a pair (200-255 healthy, 2-199 "
+                        "degraded, 1 no data, 0 maintenance).");
     auto items = family("tandem_pair_items", "gauge",
                         "Items the face's clients subscribe to through a pair.");
     auto forwarded =
