@@ -123,6 +123,29 @@ std::vector<metric_family> node_metrics(const metrics_input& in, monotonic_count
                             "Times this node became Running because the partner was lost.");
     add(takeovers, static_cast<double>(keep("takeovers", e.takeovers)));
     out.push_back(std::move(takeovers));
+    if (in.has_sync) {
+      const auto& y = in.sync;
+      auto sstate = family("tandem_sync_state", "gauge",
+                           "Whether this node holds what the partner recorded: 1 for the current "
+                           "state (not_synced, syncing, synced), 0 for the others.");
+      for (auto* w : {"not_synced", "syncing", "synced"})
+        add(sstate, y.state == w ? 1 : 0, {{"state", w}});
+      out.push_back(std::move(sstate));
+      auto lag = family("tandem_sync_lag_seconds", "gauge",
+                        "The last incrementally replicated row: merged here minus stamped on the "
+                        "partner; no sample before the first.");
+      if (y.lag_ms >= 0) add(lag, y.lag_ms / 1000.0);
+      out.push_back(std::move(lag));
+      auto syncs = family("tandem_syncs_total", "counter", "Pulls from the partner completed.");
+      add(syncs, static_cast<double>(keep("syncs", y.syncs)));
+      out.push_back(std::move(syncs));
+      auto live = family("tandem_sync_live_rows_total", "counter",
+                         "Rows received from the partner incrementally, by kind.");
+      add(live, static_cast<double>(keep("live\nhistory", y.live_history)), {{"kind", "history"}});
+      add(live, static_cast<double>(keep("live\nalarms", y.live_alarms)), {{"kind", "alarms"}});
+      add(live, static_cast<double>(keep("live\nevents", y.live_events)), {{"kind", "events"}});
+      out.push_back(std::move(live));
+    }
     auto term = family("tandem_node_term", "gauge", "The data epoch's term of this node.");
     add(term, static_cast<double>(e.term));
     out.push_back(std::move(term));
@@ -140,7 +163,10 @@ std::vector<metric_family> node_metrics(const metrics_input& in, monotonic_count
   auto scrape = family("tandem_scrape_complete", "gauge",
                        "1 when every actor answered this scrape in time, 0 when some figures "
                        "are missing.");
-  add(scrape, in.has_status && in.has_election && in.has_counts ? 1 : 0);
+  add(scrape, in.has_status && in.has_election && in.has_counts &&
+                      (in.has_sync || in.election.role == "independent")
+                  ? 1
+                  : 0);
   out.push_back(std::move(scrape));
   return out;
 }
@@ -160,11 +186,19 @@ template <class Done> void gather_status(http_ptr self, Done done) {
   struct acc {
     nlohmann::json status = nullptr;
     nlohmann::json node = nullptr;
-    int pending = 2;
+    bool has_sync = false;
+    sync_status sync;
+    int pending = 3;
   };
   auto a = std::make_shared<acc>();
   auto finish = [a, done]() mutable {
-    if (--a->pending == 0) done(std::move(a->status), std::move(a->node));
+    if (--a->pending != 0) return;
+    // SYNC answers for itself, as in the console's `node`.
+    if (a->has_sync && a->node.is_object() && a->node["partner"].is_object()) {
+      a->node["partner"]["sync"] = a->sync.state;
+      a->node["self"]["sync"] = to_json(a->sync);
+    }
+    done(std::move(a->status), std::move(a->node));
   };
   auto& cfg = self->state.cfg;
   self->request(cfg.node, cfg.request_timeout, atom::status_v)
@@ -178,6 +212,14 @@ template <class Done> void gather_status(http_ptr self, Done done) {
       .then(
           [a, finish](election_status& es) mutable {
             a->node = to_json(es);
+            finish();
+          },
+          [finish](caf::error&) mutable { finish(); });
+  self->request(cfg.node, cfg.request_timeout, atom::sync_v)
+      .then(
+          [a, finish](sync_status& s) mutable {
+            a->sync = std::move(s);
+            a->has_sync = true;
             finish();
           },
           [finish](caf::error&) mutable { finish(); });
@@ -257,7 +299,7 @@ void start_stream(http_ptr self, std::shared_ptr<http_exchange> ex) {
 
 void answer_metrics(http_ptr self, std::shared_ptr<http_exchange> ex) {
   auto in = std::make_shared<metrics_input>();
-  auto pending = std::make_shared<int>(3);
+  auto pending = std::make_shared<int>(4);
   auto finish = [self, ex, in, pending]() {
     if (--*pending != 0) return;
     auto families = node_metrics(*in, self->state.counters);
@@ -278,6 +320,14 @@ void answer_metrics(http_ptr self, std::shared_ptr<http_exchange> ex) {
           [in, finish](election_status& es) {
             in->election = std::move(es);
             in->has_election = true;
+            finish();
+          },
+          [finish](caf::error&) { finish(); });
+  self->request(cfg.node, cfg.request_timeout, atom::sync_v)
+      .then(
+          [in, finish](sync_status& s) {
+            in->sync = std::move(s);
+            in->has_sync = true;
             finish();
           },
           [finish](caf::error&) { finish(); });

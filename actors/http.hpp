@@ -48,6 +48,8 @@ struct metrics_input {
   election_status election;
   bool has_counts = false;
   event_counts counts;
+  bool has_sync = false; ///< SYNC's figures (master and backup only)
+  sync_status sync;
 };
 
 /// The metric families of docs/HTTP.md from these figures; counters pass through `keep`.

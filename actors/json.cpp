@@ -211,6 +211,19 @@ nlohmann::json to_json(const election_status& es) {
   return {{"self", me}, {"partner", partner}};
 }
 
+nlohmann::json to_json(const sync_status& s) {
+  using nlohmann::json;
+  auto or_null = [](auto v, bool known) { return known ? json(v) : json(nullptr); };
+  return {
+      {"state", s.state},
+      {"syncs", s.syncs},
+      {"pulled", {{"history", s.history}, {"alarms", s.alarms}, {"events", s.events}}},
+      {"last_sync_ms", or_null(s.last_sync_ms, s.last_sync_ms >= 0)},
+      {"live", {{"history", s.live_history}, {"alarms", s.live_alarms}, {"events", s.live_events}}},
+      {"lag_ms", or_null(s.lag_ms, s.lag_ms >= 0)},
+      {"last_error", or_null(s.last_error, !s.last_error.empty())}};
+}
+
 nlohmann::json error_json(const std::string& text) {
   return {{"error", text}};
 }

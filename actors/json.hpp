@@ -12,6 +12,7 @@
 #include "messages/event.hpp"
 #include "messages/history.hpp"
 #include "messages/status.hpp"
+#include "messages/sync.hpp"
 
 namespace tandem {
 
@@ -39,6 +40,9 @@ nlohmann::json to_json(const node_status& s);
 /// The `node` document: {"self": {…}, "partner": {…} or null} (the console's `node`, the
 /// status page's tiles).
 nlohmann::json to_json(const election_status& es);
+
+/// SYNC's details in the `node` document's `self.sync` (as the console's `node`).
+nlohmann::json to_json(const sync_status& s);
 
 /// `{"error": text}`
 nlohmann::json error_json(const std::string& text);

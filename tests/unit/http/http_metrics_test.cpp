@@ -42,6 +42,11 @@ metrics_input sample_input() {
   in.election.takeovers = 3;
   in.has_counts = true;
   in.counts = {10, 4, 1, 0};
+  in.has_sync = true;
+  in.sync.state = "synced";
+  in.sync.syncs = 2;
+  in.sync.lag_ms = 12.5;
+  in.sync.live_history = 40;
   return in;
 }
 
@@ -77,6 +82,11 @@ TEST(http_metrics, names_every_figure_with_help_type_and_labels) {
            "tandem_diagnostics_events_total{severity=\"warning\"} 4",
            "tandem_diagnostics_events_total{severity=\"critical\"} 0",
            "tandem_scrape_complete 1",
+           "tandem_sync_state{state=\"synced\"} 1",
+           "tandem_sync_state{state=\"not_synced\"} 0",
+           "tandem_sync_lag_seconds 0.0125",
+           "tandem_syncs_total 2",
+           "tandem_sync_live_rows_total{kind=\"history\"} 40",
        })
     EXPECT_TRUE(has_line(text, line)) << line << "\nin:\n" << text;
   // Every family has HELP before TYPE, and every sample line belongs to a declared family.
