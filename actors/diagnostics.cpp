@@ -32,6 +32,20 @@ void diagnostics_state::record(event_report&& r) {
   e.source = std::move(r.source);
   e.kind = std::move(r.kind);
   e.text = std::move(r.text);
+  switch (e.sev) {
+  case severity::info:
+    ++counts.info;
+    break;
+  case severity::warning:
+    ++counts.warning;
+    break;
+  case severity::error:
+    ++counts.error;
+    break;
+  case severity::critical:
+    ++counts.critical;
+    break;
+  }
   ring.push_back(e);
   while (ring.size() > cfg.max_events)
     ring.pop_front();
@@ -132,6 +146,10 @@ make_behavior(diagnostics_actor::stateful_pointer<diagnostics_state> self) {
         if (self->state.stalled) return caf::skip;
         self->state.commit();
         return self->state.newest(n);
+      },
+      [self](atom::status) -> caf::result<event_counts> {
+        if (self->state.stalled) return caf::skip;
+        return self->state.counts;
       },
       [self](atom::flush) -> caf::result<uint64_t> {
         if (self->state.stalled) return caf::skip;

@@ -37,6 +37,7 @@ struct diagnostics_state {
   bool retry_queued = false;
   bool failing = false; ///< the last commit failed
   uint64_t dropped = 0; ///< pending events dropped while storage was failing
+  event_counts counts;  ///< recorded since start, by severity (for /metrics)
   bool stalled = false;
   std::vector<event_listener_actor> listeners;
 

@@ -133,6 +133,7 @@ void election_state::apply(const election_actions& a) {
     persist();
     logic->set_running_total(running_total());
     const bool takeover = s == node_state::running && a.cause == "partner_lost";
+    if (takeover) ++takeovers;
     report(takeover ? severity::warning : severity::info,
            s == node_state::running ? (takeover ? "takeover" : "node_running") : "node_standby",
            std::string("this node is ") + to_string(s) + " (" + a.cause + ")");
@@ -178,6 +179,7 @@ election_status election_state::status() const {
             .count();
   if (has_heartbeat) s.rtt_ms = std::chrono::duration<double, std::milli>(rtt).count();
   if (has_partner_info && logic->linked()) s.partner_client_sessions = partner_info.client_sessions;
+  s.takeovers = takeovers;
   return s;
 }
 

@@ -71,6 +71,7 @@ struct election_state {
   };
   std::map<uint64_t, pending_reply> pending;
   uint64_t next_pending = 1;
+  uint64_t takeovers = 0; ///< for /metrics: Running because the partner was lost
 
   /// Accumulated Running time now.
   uint64_t running_total() const;

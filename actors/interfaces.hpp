@@ -35,6 +35,8 @@ using diagnostics_actor = caf::typed_actor<
     // SYNC: records the partner's events (idempotent, told to no listener); answers how many
     // were new.
     caf::replies_to<atom::merge, std::vector<diag_event>>::with<uint64_t>,
+    // Answers how many events were recorded since it started, by severity (/metrics).
+    caf::replies_to<atom::status>::with<event_counts>,
     // Applies an injected fault (stall_actor, fail_storage_write); answers "" or an error.
     caf::replies_to<fault>::with<std::string>,
     // INTERNAL: commit the batch gathered so far.
@@ -337,6 +339,19 @@ using partner_link_actor = caf::typed_actor<
     caf::reacts_to<atom::retry, uint64_t>,
     // INTERNAL: the heartbeat rule's deadline after a link closed uncertainly (down number).
     caf::reacts_to<atom::lost_after, uint64_t>>;
+
+/// HTTP answers the status page's API requests the HTTP transport hands it (docs/HTTP.md).
+using http_actor = caf::typed_actor<
+    // A request from the HTTP transport.
+    caf::reacts_to<http_request>,
+    // A stream's connection closed.
+    caf::reacts_to<atom::closed, uint64_t>,
+    // A new diagnostics event (HTTP is an event_listener_actor of DIAGNOSTICS).
+    caf::reacts_to<diag_event>,
+    // The supervisor restarted DIAGNOSTICS: use this handle from now on.
+    caf::reacts_to<diagnostics_actor>,
+    // INTERNAL: push the status to the streams (timer).
+    caf::reacts_to<atom::tick>>;
 
 /// The CONSOLE actor executes operator commands arriving from console connections.
 using console_actor = caf::typed_actor<

@@ -181,6 +181,49 @@ nlohmann::json to_json(const node_status& s) {
           {"notifier", to_json(s.notifier)}};
 }
 
+nlohmann::json to_json(const election_status& es) {
+  using nlohmann::json;
+  auto or_null = [](auto v, bool known) { return known ? json(v) : json(nullptr); };
+  json me = {{"name", es.name},
+             {"role", es.role},
+             {"state", es.state},
+             {"running_total_ms", es.running_total_ms},
+             {"term", es.term},
+             {"config_digest", es.config_digest},
+             {"client_sessions", or_null(es.client_sessions, es.client_sessions >= 0)},
+             {"maintenance", es.maintenance}};
+  json partner = nullptr;
+  if (es.role != "independent") {
+    std::string match = es.partner_config_digest.empty()               ? "unknown"
+                        : es.partner_config_digest == es.config_digest ? "match"
+                                                                       : "mismatch";
+    partner = {
+        {"name", es.partner_name},
+        {"state", es.partner_state},
+        {"link", es.link},
+        {"last_heartbeat_ms_ago", or_null(es.last_heartbeat_ms_ago, es.last_heartbeat_ms_ago >= 0)},
+        {"rtt_ms", or_null(es.rtt_ms, es.rtt_ms >= 0)},
+        {"config_match", match},
+        {"sync", "not_synced"},
+        {"client_sessions", or_null(es.partner_client_sessions, es.partner_client_sessions >= 0)},
+        {"maintenance", es.partner_maintenance}};
+  }
+  return {{"self", me}, {"partner", partner}};
+}
+
+nlohmann::json to_json(const sync_status& s) {
+  using nlohmann::json;
+  auto or_null = [](auto v, bool known) { return known ? json(v) : json(nullptr); };
+  return {
+      {"state", s.state},
+      {"syncs", s.syncs},
+      {"pulled", {{"history", s.history}, {"alarms", s.alarms}, {"events", s.events}}},
+      {"last_sync_ms", or_null(s.last_sync_ms, s.last_sync_ms >= 0)},
+      {"live", {{"history", s.live_history}, {"alarms", s.live_alarms}, {"events", s.live_events}}},
+      {"lag_ms", or_null(s.lag_ms, s.lag_ms >= 0)},
+      {"last_error", or_null(s.last_error, !s.last_error.empty())}};
+}
+
 nlohmann::json error_json(const std::string& text) {
   return {{"error", text}};
 }

@@ -1,5 +1,5 @@
 #pragma once
-/// JSON shapes of ../shared/design/CONSOLE.md, shared by the console and (later) the HTTP API.
+/// JSON shapes of ../shared/design/CONSOLE.md, shared by the console and the HTTP API.
 
 #include <cstdint>
 #include <optional>
@@ -8,9 +8,11 @@
 #include <nlohmann/json.hpp>
 
 #include "messages/alarms.hpp"
+#include "messages/election.hpp"
 #include "messages/event.hpp"
 #include "messages/history.hpp"
 #include "messages/status.hpp"
+#include "messages/sync.hpp"
 
 namespace tandem {
 
@@ -34,6 +36,13 @@ nlohmann::json to_json(const partner_status& p);
 nlohmann::json to_json(const notifier_status& n);
 /// The `status` document: {"node": …, "partner": … or null, "pairs": […]}.
 nlohmann::json to_json(const node_status& s);
+
+/// The `node` document: {"self": {…}, "partner": {…} or null} (the console's `node`, the
+/// status page's tiles).
+nlohmann::json to_json(const election_status& es);
+
+/// SYNC's details in the `node` document's `self.sync` (as the console's `node`).
+nlohmann::json to_json(const sync_status& s);
 
 /// `{"error": text}`
 nlohmann::json error_json(const std::string& text);

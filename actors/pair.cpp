@@ -136,7 +136,10 @@ void pair_state::activate(int to, const std::string& cause) {
   if (to >= 0) cold_target = to;
   failure_cause.clear();
   if (from >= 0 || to >= 0) {
-    if (from >= 0) ++failovers; // the first active server is no failover (a pair_active event)
+    if (from >= 0) { // the first active server is no failover (a pair_active event)
+      ++failovers;
+      ++failovers_by_cause[cause];
+    }
     has_last_failover = true;
     last_failover =
         failover_record{cfg.wall_now ? cfg.wall_now() : 0, which(from), which(to), cause};
@@ -264,6 +267,10 @@ pair_status pair_state::status() const {
   s.secondary = server_status{cfg.pair.secondary, word(1)};
   s.has_last_failover = has_last_failover;
   s.last_failover = last_failover;
+  s.failovers = failovers;
+  s.failovers_by_cause = failovers_by_cause;
+  s.items = face_items.size();
+  s.values_forwarded = values_forwarded;
   return s;
 }
 

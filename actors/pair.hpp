@@ -73,6 +73,7 @@ struct pair_state {
       true; ///< at start, wait status_timeout_ms for the primary before the secondary
   uint64_t settle_gen = 0;
   uint64_t failovers = 0;
+  std::map<std::string, uint64_t> failovers_by_cause; ///< for /metrics
   bool has_last_failover = false;
   failover_record last_failover;
   uint64_t values_forwarded = 0;

@@ -13,6 +13,7 @@
 #include "actors/diagnostics.hpp"
 #include "actors/election.hpp"
 #include "actors/history.hpp"
+#include "actors/http.hpp"
 #include "actors/notifier.hpp"
 #include "actors/pair.hpp"
 #include "actors/partner_link.hpp"
@@ -49,6 +50,7 @@ void supervisor_state::spawn_diagnostics() {
   if (notifier) self->send(notifier, diag);
   if (alarms) self->send(alarms, diag);
   if (sync) self->send(sync, diag);
+  if (http_api) self->send(http_api, diag);
 }
 
 void supervisor_state::spawn_history() {
@@ -165,6 +167,15 @@ void supervisor_state::spawn_console() {
   if (rt.attach_console) rt.attach_console(console);
 }
 
+void supervisor_state::spawn_http() {
+  http_actor_config hc;
+  hc.node = caf::actor_cast<node_actor>(self);
+  hc.diagnostics = diag;
+  hc.parent = self->address();
+  http_api = self->spawn<caf::monitored>(tandem::http, std::move(hc));
+  if (rt.attach_http) rt.attach_http(http_api);
+}
+
 void supervisor_state::spawn_pair(const config::pair_section& p) {
   pair_actor_config pc;
   pc.pair = p;
@@ -199,6 +210,9 @@ bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error&
   } else if (console && who == console.address()) {
     child = "console";
     console = nullptr;
+  } else if (http_api && who == http_api.address()) {
+    child = "http";
+    http_api = nullptr;
   } else if (notifier && who == notifier.address()) {
     child = "notifier";
     notifier = nullptr;
@@ -248,7 +262,9 @@ bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error&
   else if (child == "sync") {
     spawn_sync();
     if (election) self->send(election, sync_sink_actor{sync});
-  } else
+  } else if (child == "http")
+    spawn_http();
+  else
     spawn_console();
   report(severity::error, "actor_restarted", child + " failed (" + why + ") and was restarted");
   return true;
@@ -351,6 +367,7 @@ void finish_shutdown(sup_ptr self) {
   auto& st = self->state;
   if (st.diag) self->send_exit(st.diag, caf::exit_reason::user_shutdown);
   if (st.console) self->send_exit(st.console, caf::exit_reason::user_shutdown);
+  if (st.http_api) self->send_exit(st.http_api, caf::exit_reason::user_shutdown);
   if (st.notifier) self->send_exit(st.notifier, caf::exit_reason::user_shutdown);
   if (st.election) self->send_exit(st.election, caf::exit_reason::user_shutdown);
   if (st.history) self->send_exit(st.history, caf::exit_reason::user_shutdown);
@@ -637,6 +654,7 @@ node_actor::behavior_type supervisor(node_actor::stateful_pointer<supervisor_sta
   if (st.rt.history) st.spawn_history();
   if (st.rt.alarms) st.spawn_alarms();
   st.spawn_console();
+  if (st.cfg.http.listen) st.spawn_http();
   if (notifications_on(st.cfg, st.rt)) st.spawn_notifier();
   if (st.cfg.redundancy.node_role != config::role::independent) st.spawn_election();
   if (st.rt.make_link)

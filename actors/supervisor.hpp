@@ -36,6 +36,9 @@ struct node_runtime {
   std::function<void(const console_actor&)> attach_console;
   /// Stops accepting console connections; empty in tests.
   std::function<void()> stop_accepting;
+  /// Points the HTTP transport at the (new) HTTP actor (spawned when http.listen is set); empty
+  /// in tests.
+  std::function<void(const http_actor&)> attach_http;
   /// Makes the link to server `index` (0 primary, 1 secondary) of a pair. Empty: the pairs are
   /// only reported as configured (tests of the supervisor alone).
   std::function<std::unique_ptr<opcua::server_link>(const config::pair_section&, int,
@@ -64,6 +67,7 @@ struct supervisor_state {
   node_runtime rt;
   diagnostics_actor diag;
   console_actor console;
+  http_actor http_api;                     ///< null when http.listen is empty
   notifier_actor notifier;                 ///< null when notifications are off
   election_actor election;                 ///< null for an independent node
   node_role role;                          ///< the ELECTION's last word (Running when independent)
@@ -81,6 +85,7 @@ struct supervisor_state {
   void report(severity sev, std::string kind, std::string text);
   void spawn_diagnostics();
   void spawn_console();
+  void spawn_http();
   void spawn_notifier();
   void spawn_election();
   void spawn_history();

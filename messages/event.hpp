@@ -66,6 +66,18 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
   return f(caf::meta::type_name("event_report"), x.sev, x.source, x.kind, x.text);
 }
 
+/// How many events DIAGNOSTICS recorded since it started, by severity (for /metrics).
+struct event_counts {
+  uint64_t info = 0;
+  uint64_t warning = 0;
+  uint64_t error = 0;
+  uint64_t critical = 0;
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, event_counts& x) {
+  return f(caf::meta::type_name("event_counts"), x.info, x.warning, x.error, x.critical);
+}
+
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, diag_event& x) {
   return f(caf::meta::type_name("diag_event"), x.seq, x.time_ms, x.sev, x.node, x.source, x.kind,
            x.text);

@@ -15,6 +15,7 @@
 #include "messages/event.hpp"
 #include "messages/faults.hpp"
 #include "messages/history.hpp"
+#include "messages/http.hpp"
 #include "messages/notify.hpp"
 #include "messages/partner.hpp"
 #include "messages/server.hpp"
@@ -153,6 +154,10 @@ CAF_ADD_ATOM(tandem, tandem::atom, sync, "sync")
 CAF_ADD_ATOM(tandem, tandem::atom, pull_timeout, "pull_tmo")
 CAF_ADD_TYPE_ID(tandem, (tandem::sync_status))
 
+// -- status page and metrics (local only) --------------------------------------
+CAF_ADD_TYPE_ID(tandem, (tandem::http_request))
+CAF_ADD_TYPE_ID(tandem, (tandem::event_counts))
+
 CAF_END_TYPE_ID_BLOCK(tandem)
 
 // Local-only types: they hold pointers or never cross a process boundary.
@@ -161,3 +166,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tandem::pair_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tandem::switch_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tandem::verify_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tandem::console_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tandem::http_request)

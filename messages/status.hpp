@@ -3,6 +3,7 @@
 /// Words in string fields are those of ../shared/design/CONSOLE.md.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ struct pair_status {
   server_status secondary;
   bool has_last_failover = false;
   failover_record last_failover;
+  // Counters for /metrics (not part of the console's `status` document).
+  uint64_t failovers = 0;                             ///< switches of the active server
+  std::map<std::string, uint64_t> failovers_by_cause; ///< the same, by cause word
+  uint64_t items = 0;                                 ///< items clients subscribe to via the face
+  uint64_t values_forwarded = 0; ///< data change notifications forwarded to the face
 };
 
 struct partner_status {

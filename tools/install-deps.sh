@@ -11,6 +11,8 @@ packages=(
   libcli11-dev libspdlog-dev nlohmann-json3-dev libedit-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3-aiosmtpd iproute2 procps
+  # the status page test (issue 9) drives headless Chromium over its DevTools pipe
+  chromium
 )
 
 missing=()

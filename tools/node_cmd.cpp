@@ -39,6 +39,7 @@
 #include "storage/history_store.hpp"
 #include "tools/commands.hpp"
 #include "transports/console/server.hpp"
+#include "transports/http/server.hpp"
 #include "transports/opcua/face/pair_space.hpp"
 #include "transports/opcua/server/server.hpp"
 #include "transports/smtp/mail.hpp"
@@ -122,6 +123,35 @@ private:
   }
   std::mutex mtx_;
   console_actor target_;
+};
+
+/// Connects the HTTP transport to whichever HTTP actor is current (it may be restarted).
+class http_bridge : public transports::http::http_handler {
+public:
+  void attach(const http_actor& a) {
+    std::lock_guard<std::mutex> g(mtx_);
+    target_ = a;
+  }
+  void on_request(http_request req) override {
+    auto t = current();
+    if (!t) {
+      req.exchange->respond(503, "application/json",
+                            "{\"error\": \"the node is starting or stopping; try again\"}\n");
+      return;
+    }
+    caf::anon_send(t, std::move(req));
+  }
+  void on_close(uint64_t id) override {
+    if (auto t = current()) caf::anon_send(t, atom::closed_v, id);
+  }
+
+private:
+  http_actor current() {
+    std::lock_guard<std::mutex> g(mtx_);
+    return target_;
+  }
+  std::mutex mtx_;
+  http_actor target_;
 };
 
 /// The password a pair's sessions use, from its password_file (first line); empty when none.
@@ -245,6 +275,19 @@ int run_node(const std::string& config_path) {
     return exit_startup;
   }
 
+  // The status page, JSON API and /metrics (docs/HTTP.md), when http.listen is set.
+  http_bridge http_handler;
+  std::unique_ptr<transports::http::http_server> http_srv;
+  if (cfg.http.listen) {
+    http_srv = std::make_unique<transports::http::http_server>(io, cfg.http.listen->host,
+                                                               cfg.http.listen->port, http_handler);
+    if (!http_srv->start(err)) {
+      std::cerr << "tandem: " << err << " (http.listen)\n";
+      console_srv.stop();
+      return exit_startup;
+    }
+  }
+
   caf::actor_system_config acfg;
   // The sharing scheduler answers messages from Asio threads in ~27 µs instead of ~105 µs.
   acfg.set("scheduler.policy", caf::atom("sharing"));
@@ -258,7 +301,11 @@ int run_node(const std::string& config_path) {
     rt.wall_now = wall_now_ms;
     rt.startup_warnings = warnings;
     rt.attach_console = [&bridge](const console_actor& a) { bridge.attach(a); };
-    rt.stop_accepting = [&console_srv] { console_srv.stop(); };
+    rt.stop_accepting = [&console_srv, &http_srv] {
+      console_srv.stop();
+      if (http_srv) http_srv->stop();
+    };
+    rt.attach_http = [&http_handler](const http_actor& a) { http_handler.attach(a); };
     rt.mail_sender = mail_sender;
     rt.make_link = [&io, &cfg](const config::pair_section& p, int index,
                                std::shared_ptr<opcua::link_events> ev) {
@@ -343,6 +390,9 @@ int run_node(const std::string& config_path) {
               << config::to_string(cfg.redundancy.node_role) << ", " << cfg.pairs.size() << " pair"
               << (cfg.pairs.size() == 1 ? "" : "s") << "); console: " << cfg.node.console_socket
               << std::endl;
+    if (http_srv)
+      std::cout << "tandem: status page at http://" << cfg.http.listen->host << ":"
+                << http_srv->port() << "/" << std::endl;
     if (face)
       for (const auto& p : cfg.pairs)
         std::cout << "tandem: pair " << p.alias << " served at opc.tcp://" << cfg.face.listen.host
@@ -354,6 +404,7 @@ int run_node(const std::string& config_path) {
       code = exit_failure;
     }
     console_srv.stop();
+    if (http_srv) http_srv->stop();
     if (face) face->stop();
     signals.cancel();
     work.reset();
