@@ -136,6 +136,7 @@ protected:
           [](atom::marks) { return std::vector<origin_mark>{}; },
           [](atom::export_rows, std::vector<origin_mark>, uint64_t) { return event_rows{}; },
           [](atom::merge, std::vector<diag_event>) { return uint64_t{0}; },
+          [](atom::status) { return event_counts{}; },
           [](fault&) { return std::string{}; },
           [](atom::commit) {},
           [](atom::retry) {},
