@@ -33,6 +33,7 @@ struct election_status {
   bool partner_maintenance = false;
   int64_t last_heartbeat_ms_ago = -1; ///< -1: none yet
   double rtt_ms = -1;
+  std::string partner_reason; ///< why the partner is Faulted (a refused certificate), or ""
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, node_role& x) {
@@ -44,7 +45,7 @@ typename Inspector::result_type inspect(Inspector& f, election_status& x) {
   return f(caf::meta::type_name("election_status"), x.name, x.role, x.config_digest,
            x.partner_config_digest, x.client_sessions, x.state, x.partner_state, x.partner_name,
            x.link, x.running_total_ms, x.term, x.maintenance, x.partner_maintenance,
-           x.last_heartbeat_ms_ago, x.rtt_ms);
+           x.last_heartbeat_ms_ago, x.rtt_ms, x.partner_reason);
 }
 
 } // namespace tandem

@@ -80,6 +80,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 86400000));
   sim->add_option("--threads", sopts.threads, "I/O threads (default 2)")->check(CLI::Range(1, 64));
 
+  cert_options certopts;
+  auto* cert = app.add_subcommand(
+      "cert", "Show this node's partner-link certificate (made when missing); --trust a partner's");
+  cert->add_option("-c,--config", certopts.config_path, "the node's configuration file")
+      ->required();
+  cert->add_option("--trust", certopts.trust,
+                   "a partner's certificate file (DER or PEM) to trust; may repeat");
+  cert->add_flag("--json", certopts.json, "print one JSON document");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -87,6 +96,7 @@ int main(int argc, char** argv) {
   }
   if (node->parsed()) return run_node(node_config);
   if (check->parsed()) return run_check(check_config, quiet);
+  if (cert->parsed()) return run_cert(certopts);
   if (ua->parsed()) return run_ua(uopts);
   if (sim->parsed()) {
     if (*sim_path_opt) sopts.path = sim_path;

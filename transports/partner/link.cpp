@@ -110,22 +110,20 @@ struct core : std::enable_shared_from_this<core> {
         std::make_unique<tls_stream>(std::move(s), opts.tls));
     if (inbound) ++tls_pending;
     auto* raw = holder->get();
-    raw->handshake(
-        inbound, opts.handshake_timeout,
-        [self = shared_from_this(), id, inbound, holder](tls_failure f) {
-          if (inbound) --self->tls_pending;
-          if (self->stopped) return (*holder)->close();
-          if (!f.text.empty()) {
-            (*holder)->close();
-            auto where = (*holder)->remote_host() + ":" + std::to_string((*holder)->remote_port());
-            return self->events->down(pl_down{
-                id, f.cause,
-                (inbound ? "connection from " : "connection to ") + where + ": " + f.text, false});
-          }
-          auto c = std::make_shared<connection>(self, id, inbound, std::move(*holder));
-          self->conns[id] = c;
-          c->start();
-        });
+    raw->handshake(inbound, opts.handshake_timeout,
+                   [self = shared_from_this(), id, inbound, holder](tls_failure f) {
+                     if (inbound) --self->tls_pending;
+                     if (self->stopped) return (*holder)->close();
+                     if (!f.text.empty()) {
+                       (*holder)->close();
+                       // No address in the text: the actor tells each distinct failure once, and a
+                       // retry comes from a new port every time.
+                       return self->events->down(pl_down{id, f.cause, std::move(f.text), false});
+                     }
+                     auto c = std::make_shared<connection>(self, id, inbound, std::move(*holder));
+                     self->conns[id] = c;
+                     c->start();
+                   });
   }
 
   void recheck_trust() {

@@ -51,6 +51,11 @@ int verify_peer(X509_STORE_CTX* store, void*) {
     return 0;
   }
   v->checked = true;
+  // The dialing side goes on with a certificate it does not trust, but only to the end of the
+  // handshake, and sends nothing over it: that way the listening side gets to see (and keep in
+  // rejected/) the dialer's certificate too, so operators on both nodes can approve each other.
+  // Without it, TLS 1.3 ends before the client's certificate is sent.
+  const bool defer = SSL_is_server(ssl_handle) == 0;
   int n = i2d_X509(leaf, nullptr);
   std::vector<uint8_t> der(n > 0 ? static_cast<size_t>(n) : 0);
   unsigned char* p = der.data();
@@ -68,14 +73,17 @@ int verify_peer(X509_STORE_CTX* store, void*) {
     v->text = "certificate not trusted: " + who +
               " (kept in rejected/; an operator approves it with 'approve " + info.thumbprint +
               "')";
+    if (defer) return 1;
     X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
     return 0;
   case pki_store::verdict::expired:
     v->text = "certificate expired on " + rfc3339_ms(info.not_after_ms) + ": " + who;
+    if (defer) return 1;
     X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_HAS_EXPIRED);
     return 0;
   case pki_store::verdict::not_yet_valid:
     v->text = "certificate not valid before " + rfc3339_ms(info.not_before_ms) + ": " + who;
+    if (defer) return 1;
     X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_NOT_YET_VALID);
     return 0;
   case pki_store::verdict::invalid:
