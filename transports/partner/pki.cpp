@@ -145,6 +145,16 @@ bool make_dir(const std::string& d, std::string& error) {
   return true;
 }
 
+size_t count(const std::string& folder) {
+  size_t n = 0;
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(folder, ec)) {
+    (void)e;
+    ++n;
+  }
+  return n;
+}
+
 } // namespace
 
 std::string thumbprint_of(const std::vector<uint8_t>& der) {
@@ -386,7 +396,9 @@ pki_store::verdict pki_store::check(const std::vector<uint8_t>& der, cert_info& 
   if (!find(trusted_, info.thumbprint, found)) {
     info.status = "rejected";
     cert_info seen;
-    if (!find(rejected_, info.thumbprint, seen))
+    // Kept for the operator, but not without bound: a stranger making new certificates in a loop
+    // must not fill the disk.
+    if (!find(rejected_, info.thumbprint, seen) && count(rejected_) < max_rejected)
       write_file(rejected_ + "/" + info.thumbprint + ".der", info.der.data(), info.der.size(), 0644,
                  err);
     return verdict::untrusted;

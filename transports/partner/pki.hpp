@@ -58,6 +58,10 @@ std::string rfc3339_ms(int64_t unix_ms);
 
 class pki_store {
 public:
+  /// rejected/ keeps at most this many certificates that peers presented (an operator's own
+  /// reject and revoke always go there).
+  static constexpr size_t max_rejected = 256;
+
   /// Opens (creating folders, key and certificate when missing) the store under `dir` for node
   /// `name`. `created` says whether a new identity was made. Null with `error` when it cannot.
   static std::shared_ptr<pki_store> open(const std::string& dir, const std::string& name,
@@ -73,7 +77,8 @@ public:
 
   enum class verdict { trusted, untrusted, expired, not_yet_valid, invalid };
   /// Whether a presented certificate is trusted now (in trusted/ by thumbprint, and within its
-  /// validity). An untrusted one is saved in rejected/ unless already there. `info` is filled
+  /// validity). An untrusted one is saved in rejected/ unless already there (or rejected/ holds
+  /// max_rejected files). `info` is filled
   /// when the bytes parse.
   verdict check(const std::vector<uint8_t>& der, cert_info& info, int64_t now_ms);
   /// Whether a thumbprint is in trusted/ (for dropping a revoked partner at once).
