@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iostream>
 #include <mutex>
 #include <thread>
 
@@ -144,9 +145,15 @@ TEST_F(tls_test, trusted_nodes_shake_hands_and_exchange_frames) {
   auto ra = std::make_shared<accepting>(), rb = std::make_shared<accepting>();
   auto& a = make("node-a", pa, ra);
   auto& b = make("node-b", pb, rb, a.listen_port());
+  auto t0 = std::chrono::steady_clock::now();
   b.dial();
   ASSERT_TRUE(ra->wait([&] { return !ra->ups.empty(); })) << ra->downs.size();
   ASSERT_TRUE(rb->wait([&] { return !rb->ups.empty(); }));
+  std::cout << "[ figure ] dial to link up over TLS (connect, TLS handshake, HELLOs): "
+            << std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::steady_clock::now() - t0)
+                   .count()
+            << " us" << std::endl;
   EXPECT_EQ(ra->hellos.at(0).hello.node_name, "node-b");
   sync_payload p;
   p.channel = 3;
