@@ -9,6 +9,9 @@
 
 #include <sys/stat.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "tests/support/process.hpp"
 #include "transports/partner/pki.hpp"
 
@@ -30,6 +33,19 @@ std::shared_ptr<pki_store> open_ok(const std::string& dir, const std::string& na
   auto s = pki_store::open(dir, name, err, created);
   EXPECT_TRUE(s) << err;
   return s;
+}
+
+std::string to_pem(const std::vector<uint8_t>& der) {
+  const unsigned char* p = der.data();
+  X509* x = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(bio, x);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  std::string out(data, static_cast<size_t>(n));
+  BIO_free(bio);
+  X509_free(x);
+  return out;
 }
 
 size_t files_in(const std::string& d) {
@@ -154,15 +170,7 @@ TEST(pki, trust_file_takes_der_or_pem_and_an_expired_trusted_certificate_is_refu
   std::string err;
   ASSERT_TRUE(make_identity("node-c", -3 * 86400, 86400, old, err)) << err;
   // As PEM, the way other tools export certificates.
-  auto pem_path = dir.file("c.pem");
-  {
-    std::ofstream(dir.file("c.der"), std::ios::binary)
-        .write(reinterpret_cast<const char*>(old.cert_der.data()),
-               static_cast<std::streamsize>(old.cert_der.size()));
-    auto r = test::run_process(
-        {"openssl", "x509", "-inform", "DER", "-in", dir.file("c.der"), "-out", pem_path});
-    ASSERT_EQ(r.code, 0) << r.err;
-  }
+  auto pem_path = dir.write("c.pem", to_pem(old.cert_der));
   EXPECT_EQ(a->trust_file(pem_path, &ci), "");
   EXPECT_EQ(ci.thumbprint, thumbprint_of(old.cert_der));
   cert_info info;
