@@ -18,7 +18,7 @@ namespace tandem {
 namespace {
 
 // Commands of CONSOLE.md that later capabilities implement; until then they answer so.
-const std::vector<std::string> coming_commands = {"verify"};
+const std::vector<std::string> coming_commands = {};
 
 constexpr uint64_t default_events = 20;
 constexpr uint64_t max_events_request = 1'000'000;
@@ -46,9 +46,10 @@ const std::vector<command_info>& console_commands() {
       {"maintenance", "maintenance on|off",
        "takes this node out of service (it hands over first if it is Running and never takes "
        "over) or back in"},
-      {"verify", "verify ALIAS",
-       "compares the address spaces of a pair's two servers (namespaces, nodes, classes, "
-       "names) and lists the differences"},
+      {"verify", "verify [ALIAS]",
+       "with a pair's alias: compares the address spaces of its two servers (namespaces, nodes, "
+       "classes, names) and lists the differences; without: compares this node's shared "
+       "configuration with the partner's and lists the key paths that differ"},
       {"history", "history ALIAS ITEM [--since T] [--limit N]",
        "recorded values of an item of pair ALIAS (its NodeId, e.g. ns=1;s=Sim.Counter), oldest "
        "first: from T on (RFC 3339 like 2026-11-22T16:00:00Z, or relative like -10m, -30s, "
@@ -307,7 +308,8 @@ void cmd_node(console_ptr self, const std::shared_ptr<console_peer>& peer,
                   {"rtt_ms", or_null(es.rtt_ms, es.rtt_ms >= 0)},
                   {"config_match", match},
                   {"sync", "not_synced"},
-                  {"client_sessions", nullptr},
+                  {"client_sessions",
+                   or_null(es.partner_client_sessions, es.partner_client_sessions >= 0)},
                   {"maintenance", es.partner_maintenance},
                   {"reason", es.partner_reason.empty() ? json(nullptr) : json(es.partner_reason)}};
             }
@@ -340,7 +342,21 @@ void cmd_connect(console_ptr self, const std::shared_ptr<console_peer>& peer,
 
 void cmd_verify(console_ptr self, const std::shared_ptr<console_peer>& peer,
                 const std::vector<std::string>& w) {
-  if (w.size() != 2) return reply_error(peer, "usage: verify ALIAS");
+  if (w.size() == 1) { // this node's shared configuration against the partner's
+    self->request(self->state.cfg.node, self->state.cfg.request_timeout, atom::verify_v)
+        .then(
+            [peer](verify_result& r) {
+              if (!r.error.empty())
+                return reply(peer, {{"config_match", "unknown"},
+                                    {"differences", nlohmann::json::array()},
+                                    {"note", r.error}});
+              reply(peer, {{"config_match", r.identical ? "match" : "mismatch"},
+                           {"differences", r.differences}});
+            },
+            [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
+    return;
+  }
+  if (w.size() != 2) return reply_error(peer, "usage: verify [ALIAS]");
   // Walking two large address spaces takes a while: a generous deadline.
   self->request(self->state.cfg.node, std::chrono::seconds(120), atom::verify_v, w[1])
       .then(
@@ -561,7 +577,7 @@ void execute(console_ptr self, const console_request& req) {
   if (cmd == "events") return cmd_events(self, peer, w);
   if (cmd == "inject") return cmd_inject(self, peer, w);
   if (cmd == "switch") return cmd_switch(self, peer, w);
-  if (cmd == "verify" && w.size() > 1) return cmd_verify(self, peer, w);
+  if (cmd == "verify") return cmd_verify(self, peer, w);
   if (cmd == "notify") return cmd_notify(self, peer, w);
   if (cmd == "node") return cmd_node(self, peer, w);
   if (cmd == "maintenance") return cmd_maintenance(self, peer, w);

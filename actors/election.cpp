@@ -69,6 +69,54 @@ void election_state::send_to_partner(const election_message& m) {
   self->send(link, sync_payload{channel, std::vector<uint8_t>(text.begin(), text.end())});
 }
 
+void election_state::send_info() {
+  election_message m;
+  m.type = election_message::kind::info;
+  m.application_uri = cfg.application_uri;
+  m.config_text = cfg.config_text;
+  m.client_sessions = cfg.client_sessions ? cfg.client_sessions() : -1;
+  sessions_told = m.client_sessions;
+  send_to_partner(m);
+}
+
+void election_state::tell_owner(const std::string& cause) {
+  if (!cfg.owner) return;
+  node_role r{to_string(logic->state()), cause, record.term};
+  r.maintenance = logic->maintenance();
+  if (has_partner_info) r.partner_application_uri = partner_info.application_uri;
+  self->send(cfg.owner, std::move(r));
+}
+
+caf::typed_response_promise<std::string> election_state::wait_for(pending_reply::until what,
+                                                                  std::string timeout_text) {
+  auto rp = self->make_response_promise<std::string>();
+  uint64_t id = next_pending++;
+  pending.emplace(id, pending_reply{what, rp, std::move(timeout_text)});
+  self->delayed_send(self, cfg.reply_timeout, atom::reply_due_v, id);
+  return rp;
+}
+
+void election_state::settle_pending(bool link_down) {
+  using until = pending_reply::until;
+  for (auto it = pending.begin(); it != pending.end();) {
+    auto& p = it->second;
+    bool done = (p.what == until::running && logic->state() == node_state::running) ||
+                (p.what == until::standby && logic->state() == node_state::standby) ||
+                (p.what == until::link_up && logic->linked());
+    if (done) {
+      p.rp.deliver(std::string());
+    } else if (link_down && p.what != until::link_up) {
+      p.rp.deliver(std::string("the partner link went down before the handover finished; this "
+                               "node is ") +
+                   to_string(logic->state()));
+    } else {
+      ++it;
+      continue;
+    }
+    it = pending.erase(it);
+  }
+}
+
 void election_state::apply(const election_actions& a) {
   if (a.become) {
     node_state s = *a.become;
@@ -88,7 +136,7 @@ void election_state::apply(const election_actions& a) {
     report(takeover ? severity::warning : severity::info,
            s == node_state::running ? (takeover ? "takeover" : "node_running") : "node_standby",
            std::string("this node is ") + to_string(s) + " (" + a.cause + ")");
-    if (cfg.owner) self->send(cfg.owner, node_role{to_string(s), a.cause, record.term});
+    tell_owner(a.cause);
     if (link) {
       partner_hello h = cfg.hello;
       h.state = hello_state(s);
@@ -104,6 +152,7 @@ void election_state::apply(const election_actions& a) {
     if (out.type == election_message::kind::state) out.running_total_ms = running_total();
     send_to_partner(out);
   }
+  if (a.become) settle_pending();
 }
 
 election_status election_state::status() const {
@@ -128,6 +177,7 @@ election_status election_state::status() const {
         std::chrono::duration_cast<std::chrono::milliseconds>(self->clock().now() - last_heartbeat)
             .count();
   if (has_heartbeat) s.rtt_ms = std::chrono::duration<double, std::milli>(rtt).count();
+  if (has_partner_info && logic->linked()) s.partner_client_sessions = partner_info.client_sessions;
   return s;
 }
 
@@ -137,11 +187,15 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
   st.self = self;
   st.cfg = std::move(cfg);
   st.logic.emplace(st.cfg.settings);
+  if (st.cfg.restarted) st.logic->restarted();
   quit_with_parent(self, st.cfg.parent);
   // An orderly stop banks the Running time; the link goes with its ELECTION.
   self->set_exit_handler([self](caf::exit_msg& m) {
     auto& st = self->state;
     if (st.running_clock) st.persist();
+    for (auto& [id, p] : st.pending)
+      p.rp.deliver(std::string("the node is stopping"));
+    st.pending.clear();
     if (st.link) self->send_exit(st.link, m.reason);
     self->quit(m.reason);
   });
@@ -177,8 +231,11 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
                         "); it still takes over when this node fails");
         st.report(severity::info, "partner_up",
                   "partner " + u.hello.node_name + " is " + to_string(u.hello.state));
+        st.has_partner_info = false; // it says them again on this link
         st.apply(st.logic->partner_up(from_hello(u.hello.state), u.hello.running_total_ms,
                                       u.hello.maintenance, role_of(u.hello.role)));
+        st.send_info();
+        st.settle_pending();
       },
       [self](partner_down& d) {
         auto& st = self->state;
@@ -186,6 +243,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
         st.has_heartbeat = false;
         if (d.cause == partner_down_cause::untrusted) st.partner_fault = d.text;
         st.apply(d.lost ? st.logic->partner_lost() : st.logic->link_down());
+        st.settle_pending(true);
       },
       [self](partner_heartbeat& h) {
         auto& st = self->state;
@@ -207,34 +265,92 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
                     "a message from the partner's election was refused: " + why);
           return;
         }
+        if (m->type == election_message::kind::info) {
+          bool uri_changed =
+              !st.has_partner_info || st.partner_info.application_uri != m->application_uri;
+          bool config_changed =
+              st.has_partner_info && st.partner_info.config_text != m->config_text;
+          st.partner_info = std::move(*m);
+          st.has_partner_info = true;
+          if (uri_changed) st.tell_owner("partner_info");
+          if (config_changed && !st.cfg.config_text.empty())
+            st.report(severity::info, "partner_config_changed",
+                      "the partner " + st.partner_name + " now runs another configuration");
+          return;
+        }
         st.apply(st.logic->received(*m));
       },
-      [self](atom::switch_to) -> std::string {
+      // Both answer once the Running role has moved (or why it did not, in time).
+      [self](atom::switch_to) -> caf::result<std::string> {
         auto& st = self->state;
         st.logic->set_running_total(st.running_total()); // judged on the time as of now
         auto a = st.logic->operator_switch();
         if (!a.error.empty()) return a.error;
+        using until = election_state::pending_reply::until;
+        bool running = st.logic->state() == node_state::running;
+        auto rp = st.wait_for(running ? until::standby : until::running,
+                              running ? "the partner did not take the Running role in time; this "
+                                        "node is still Running"
+                                      : "the partner did not hand the Running role over in time; "
+                                        "this node is still Standby");
         st.apply(a);
-        return "";
+        return rp;
       },
-      [self](atom::maintenance, bool on) -> std::string {
+      [self](atom::maintenance, bool on) -> caf::result<std::string> {
         auto& st = self->state;
         st.logic->set_running_total(st.running_total()); // judged on the time as of now
+        bool was_running = st.logic->state() == node_state::running;
         auto a = st.logic->set_maintenance(on);
         if (!a.error.empty()) return a.error;
         st.report(severity::info, "maintenance", std::string("maintenance ") + (on ? "on" : "off"));
+        caf::typed_response_promise<std::string> rp;
+        bool wait = on && was_running;
+        if (wait)
+          rp = st.wait_for(election_state::pending_reply::until::standby,
+                           "maintenance is on, but the partner did not take the Running role in "
+                           "time; this node is still Running and hands over when it can");
         st.apply(a);
+        if (!a.become) st.tell_owner(on ? "maintenance" : "maintenance_off");
         if (st.link) {
           partner_hello h = st.cfg.hello;
           h.maintenance = on;
           st.cfg.hello = h;
           self->send(st.link, h);
         }
-        return "";
+        if (wait) return rp;
+        return std::string();
       },
       [self](atom::status) { return self->state.status(); },
-      [self](atom::connect) {
-        if (self->state.link) self->send(self->state.link, atom::connect_v);
+      [self](atom::connect) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (!st.link) return std::string("this node has no partner link");
+        if (st.logic->linked()) return std::string();
+        self->send(st.link, atom::connect_v);
+        return st.wait_for(election_state::pending_reply::until::link_up, "");
+      },
+      [self](atom::verify) -> verify_result {
+        auto& st = self->state;
+        verify_result r;
+        if (!st.logic->linked() || !st.has_partner_info) {
+          r.error = st.logic->linked() ? "the partner has not sent its configuration yet"
+                                       : "no partner is connected: nothing to compare with";
+          return r;
+        }
+        if (st.partner_info.config_text.empty()) {
+          r.error = "the partner does not send its configuration (an older Tandem version?)";
+          return r;
+        }
+        r.differences =
+            config::canonical_differences(st.cfg.config_text, st.partner_info.config_text);
+        r.identical = r.differences.empty();
+        return r;
+      },
+      [self](atom::reply_due, uint64_t id) {
+        auto& st = self->state;
+        auto it = st.pending.find(id);
+        if (it == st.pending.end()) return;
+        it->second.rp.deliver(it->second.timeout_text);
+        st.pending.erase(it);
       },
       [self](atom::wait_over) {
         auto& st = self->state;
@@ -245,6 +361,9 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
         auto& st = self->state;
         if (st.running_clock) st.persist();
         st.logic->set_running_total(st.running_total());
+        if (st.logic->linked() && st.cfg.client_sessions &&
+            st.cfg.client_sessions() != st.sessions_told)
+          st.send_info();
         self->delayed_send(self, st.cfg.persist_every, atom::persist_v);
       },
   };

@@ -7,7 +7,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
+
+#include "caf/typed_response_promise.hpp"
 
 #include "actors/election_logic.hpp"
 #include "actors/interfaces.hpp"
@@ -19,8 +22,19 @@ struct election_config {
   std::string node_name;
   election_settings settings;
   caf::timespan connection_wait = std::chrono::seconds(10);
-  /// How often the role record is written while Running (and at every change).
-  caf::timespan persist_every = std::chrono::seconds(5);
+  /// How often the role record is written while Running (and at every change): a kill -9 loses
+  /// at most this much of the accumulated Running time. Also how often the client-session count
+  /// is looked at (the partner hears it when it changed).
+  caf::timespan persist_every = std::chrono::seconds(1);
+  /// How long `switch`, `maintenance on` and `connect` wait for their effect before answering.
+  caf::timespan reply_timeout = std::chrono::seconds(5);
+  /// Told to the partner (info message): this face's ApplicationUri, the shared configuration's
+  /// canonical text (for `verify`), and the OPC UA client sessions now (empty: not counted).
+  std::string application_uri;
+  std::string config_text;
+  std::function<int64_t()> client_sessions;
+  /// Spawned again after a failure inside a running node: recovery does not apply.
+  bool restarted = false;
   std::string record_path; ///< <data_dir>/role.json; empty: not kept (tests)
   /// Creates the PARTNER LINK with this ELECTION as its listener; empty: no link (independent).
   std::function<partner_link_actor(partner_listener_actor)> make_link;
@@ -48,12 +62,34 @@ struct election_state {
   caf::actor_clock::time_point last_heartbeat{};
   bool has_heartbeat = false;
   caf::timespan rtt{0};
+  /// The partner's info message (application URI, sessions, configuration).
+  election_message partner_info;
+  bool has_partner_info = false;
+  int64_t sessions_told = -2; ///< the client sessions last told to the partner
+  /// Operator commands waiting for their effect.
+  struct pending_reply {
+    enum class until : uint8_t { running, standby, link_up } what;
+    caf::typed_response_promise<std::string> rp;
+    std::string timeout_text; ///< the answer when it does not happen in time ("" = fine)
+  };
+  std::map<uint64_t, pending_reply> pending;
+  uint64_t next_pending = 1;
 
   /// Accumulated Running time now.
   uint64_t running_total() const;
   /// Carries out what the rules decided; `why` prefixes diagnostics.
   void apply(const election_actions& a);
   void send_to_partner(const election_message& m);
+  /// Sends the info message (on link up, and when the client sessions changed).
+  void send_info();
+  /// Tells the owner this node's role (state, maintenance, partner URI).
+  void tell_owner(const std::string& cause);
+  /// Answers pending commands whose effect happened; `link_down`: those waiting for a handover
+  /// fail (the link is gone).
+  void settle_pending(bool link_down = false);
+  /// Waits for `what` before answering; returns the promise.
+  caf::typed_response_promise<std::string> wait_for(pending_reply::until what,
+                                                    std::string timeout_text);
   void persist();
   void report(severity sev, const std::string& kind, const std::string& text);
   election_status status() const;

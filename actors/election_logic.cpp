@@ -42,6 +42,12 @@ std::string election_message::encode() const {
   case kind::release:
     j = {{"type", "release"}};
     break;
+  case kind::info:
+    j = {{"type", "info"},
+         {"application_uri", application_uri},
+         {"client_sessions", client_sessions},
+         {"config", config_text}};
+    break;
   }
   return j.dump();
 }
@@ -63,6 +69,15 @@ std::optional<election_message> election_message::parse(const std::string& text,
     m.type = kind::take_over;
   } else if (t == "release") {
     m.type = kind::release;
+  } else if (t == "info") {
+    m.type = kind::info;
+    auto uri = j.find("application_uri");
+    auto sessions = j.find("client_sessions");
+    auto config = j.find("config");
+    if (uri != j.end() && uri->is_string()) m.application_uri = uri->get<std::string>();
+    if (sessions != j.end() && sessions->is_number_integer())
+      m.client_sessions = sessions->get<int64_t>();
+    if (config != j.end() && config->is_string()) m.config_text = config->get<std::string>();
   } else if (t == "state") {
     m.type = kind::state;
     auto s = j.find("state");
@@ -178,6 +193,8 @@ election_actions election_logic::received(const election_message& m) {
     become(a, node_state::running, "handover");
     if (!a.become) a.to_partner.push_back(state_message());
     return a;
+  case election_message::kind::info:
+    return a; // the actor keeps these facts; the rules do not use them
   case election_message::kind::release:
     // The partner asks for the role (a master starting with automatic recovery, or an operator
     // switch there): hand over if it can take it.
@@ -221,6 +238,12 @@ election_actions election_logic::decide() {
         become(a, node_state::standby, "handover"); // the partner runs: this node stops
       } else if (!wins_split_brain()) {
         become(a, node_state::standby, "split_brain");
+      }
+    } else if (p == node_state::standby && linked_) {
+      if (handing_over_ && partner_maintenance_) {
+        handing_over_ = false; // declined: the partner is in maintenance and stays Standby
+      } else if (maintenance_ && !partner_maintenance_ && !handing_over_) {
+        hand_over(a); // still Running in maintenance (a take_over lost with the link): again
       }
     }
     break;

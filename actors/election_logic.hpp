@@ -40,10 +40,17 @@ const char* to_string(node_state s); ///< Unknown | Running | Standby
 
 /// What one ELECTION tells the other.
 struct election_message {
-  enum class kind : uint8_t { state, take_over, release } type = kind::state;
+  enum class kind : uint8_t { state, take_over, release, info } type = kind::state;
   node_state state = node_state::unknown; ///< kind::state
   uint64_t running_total_ms = 0;          ///< kind::state
   bool maintenance = false;               ///< kind::state
+  /// kind::info: facts about the node that are not the election's (every field optional on the
+  /// wire, so later versions may add more): its OPC UA face's ApplicationUri, its client
+  /// sessions (-1: not counted), and its shared configuration's canonical text
+  /// (config::shared_canonical_text) for `verify`.
+  std::string application_uri;
+  int64_t client_sessions = -1;
+  std::string config_text;
 
   /// One line of JSON; parse() refuses anything else with a reason.
   std::string encode() const;
@@ -81,6 +88,9 @@ public:
                               config::role partner_role);
   /// A message from the partner's ELECTION.
   election_actions received(const election_message& m);
+  /// The ELECTION restarted inside a running node (not a node start): recovery does not apply,
+  /// so a master that the operator switched to Standby is not handed the role back.
+  void restarted() { asked_release_ = true; }
   /// The partner is lost for certain (death probe or heartbeat rule).
   election_actions partner_lost();
   /// The link closed without certainty that the partner is gone: nothing changes yet.

@@ -139,6 +139,8 @@ using node_actor = caf::typed_actor<
     caf::replies_to<atom::maintenance, bool>::with<std::string>,
     // Operator `connect`: try the partner link now; "" or why not.
     caf::replies_to<atom::connect>::with<std::string>,
+    // Operator `verify` (no alias): this node's shared configuration against the partner's.
+    caf::replies_to<atom::verify>::with<verify_result>,
     // The ELECTION changed this node's state.
     caf::reacts_to<node_role>,
     // Recorded values of an item (console `history`); routed to HISTORY.
@@ -218,6 +220,8 @@ using pair_actor = caf::typed_actor<
     caf::replies_to<fault>::with<std::string>,
     // The supervisor (re)started HISTORY: record to this one.
     caf::reacts_to<history_actor>,
+    // This node's role changed (recording, ServiceLevel, a cold standby's connections).
+    caf::reacts_to<node_role>,
     // INTERNAL: check whether the primary has been healthy for return_settle_ms.
     caf::reacts_to<atom::settle, uint64_t>,
     // INTERNAL: cold mode with no server answering: try the other one.
@@ -248,8 +252,13 @@ using election_actor = caf::typed_actor<
     caf::replies_to<atom::maintenance, bool>::with<std::string>,
     // Answers this node's and the partner's state for `node`.
     caf::replies_to<atom::status>::with<election_status>,
-    // Operator `connect`: the PARTNER LINK tries the partner now.
-    caf::reacts_to<atom::connect>,
+    // Operator `connect`: the PARTNER LINK tries the partner now; answers once the link is up
+    // or after the handshake's time ("" either way: the caller reads the link state), or why not.
+    caf::replies_to<atom::connect>::with<std::string>,
+    // Operator `verify`: compares the shared configuration with the partner's (key paths).
+    caf::replies_to<atom::verify>::with<verify_result>,
+    // INTERNAL: an operator command's answer is due (its number).
+    caf::reacts_to<atom::reply_due, uint64_t>,
     // INTERNAL: connection_wait_ms has passed.
     caf::reacts_to<atom::wait_over>,
     // INTERNAL: store the role record (periodic while Running).
@@ -285,6 +294,8 @@ using partner_link_actor = caf::typed_actor<
     caf::reacts_to<atom::silence, uint64_t>,
     // INTERNAL: a loss rule fired; decided after what is already queued (link generation).
     caf::reacts_to<atom::confirm_loss, uint64_t>,
+    // INTERNAL: try to listen again (redundancy.listen was not available).
+    caf::reacts_to<atom::relisten>,
     // INTERNAL: dial again after back-off (retry number).
     caf::reacts_to<atom::retry, uint64_t>,
     // INTERNAL: the heartbeat rule's deadline after a link closed uncertainly (down number).

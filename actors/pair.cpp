@@ -158,6 +158,10 @@ void pair_state::apply_mode() {
   using config::pair_mode;
   auto mode = cfg.pair.mode;
   for (int i = 0; i < 2; ++i) {
+    if (dormant()) {
+      self->send(servers[i], atom::disconnect_v);
+      continue;
+    }
     if (mode == pair_mode::cold) {
       // The healthy active server, else the one being tried (alternating).
       int target = healthy(active) ? active : cold_target;
@@ -172,6 +176,10 @@ void pair_state::apply_mode() {
 }
 
 void pair_state::evaluate(const std::string& cause) {
+  if (dormant()) { // a cold standby waits for its node to become Running
+    update_face();
+    return;
+  }
   // The operator's pin holds while the pinned server is healthy.
   if (pinned >= 0 && !healthy(pinned)) pinned = -1;
   int want = active;
@@ -223,11 +231,23 @@ void pair_state::evaluate(const std::string& cause) {
   update_face();
 }
 
+int pair_state::role_cap() const {
+  if (cfg.role.maintenance) return 0;
+  if (cfg.role.state == "Running") return 255;
+  if (cfg.role.state == "Standby") return 100;
+  return 1; // Unknown: not yet decided
+}
+
 int pair_state::service_level() const {
   // OPC UA's bands: 1 no data, 2-199 degraded, 200-255 healthy.
-  if (!healthy(active)) return serving(active) ? 50 : 1;
-  if (cfg.pair.mode == config::pair_mode::cold) return 255;
-  return healthy(1 - active) ? 255 : 150;
+  int level = 1;
+  if (!healthy(active))
+    level = serving(active) ? 50 : 1;
+  else if (cfg.pair.mode == config::pair_mode::cold)
+    level = 255;
+  else
+    level = healthy(1 - active) ? 255 : 150;
+  return std::min(level, role_cap());
 }
 
 pair_status pair_state::status() const {
@@ -351,13 +371,31 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
         }
         st.forward(i, d.updates);
         // Item history: the active server's values of clients' and monitors' items.
-        if (st.cfg.history && i == st.active && st.serving(i))
+        if (st.cfg.history && st.recording() && i == st.active && st.serving(i))
           if (auto b = history_batch_of(st.cfg.pair.alias, d.updates, st.face_items,
                                         st.cfg.pair.monitors);
               !b.values.empty())
             self->send(st.cfg.history, std::move(b));
       },
       [self](history_actor& h) { self->state.cfg.history = std::move(h); },
+      [self](node_role& r) {
+        auto& st = self->state;
+        bool was_dormant = st.dormant();
+        st.cfg.role = std::move(r);
+        if (st.dormant() != was_dormant) {
+          if (st.dormant() && st.active >= 0) {
+            // Not a failover: the node stepped back, so its servers are let go.
+            st.active = -1;
+            if (st.cfg.diagnostics)
+              self->send(st.cfg.diagnostics,
+                         event_report{severity::info, "pair/" + st.cfg.pair.alias, "pair_idle",
+                                      st.cfg.pair.alias +
+                                          ": disconnected from both servers (cold standby)"});
+          }
+          st.apply_mode();
+        }
+        st.evaluate("");
+      },
       [self](atom::monitor, std::vector<item_spec>& specs) {
         auto& st = self->state;
         std::vector<item_spec> fresh;
@@ -460,7 +498,7 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
       },
       [self](atom::alternate, uint64_t gen) {
         auto& st = self->state;
-        if (gen != st.alternate_gen || st.healthy(0) || st.healthy(1)) return;
+        if (gen != st.alternate_gen || st.healthy(0) || st.healthy(1) || st.dormant()) return;
         st.cold_target = 1 - st.cold_target;
         st.apply_mode();
         st.alternate_delay = std::min(st.alternate_delay * 2, st.cfg.alternate_max);

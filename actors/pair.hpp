@@ -46,6 +46,11 @@ struct pair_actor_config {
   std::shared_ptr<opcua::pair_space> face;
   /// Records the active server's values of clients' and monitors' items (null: no history).
   history_actor history;
+  /// This node's role (the SUPERVISOR passes the ELECTION's word on): only a Running node
+  /// records history; a Standby's clients see a lower ServiceLevel, a node in maintenance 0.
+  node_role role{"Running", "independent", 0};
+  /// redundancy.standby = cold on a master or backup: while not Running, connect to no server.
+  bool cold_standby = false;
   caf::actor_addr parent;
 };
 
@@ -115,6 +120,13 @@ struct pair_state {
   /// Keeps the face's view (active server, ServiceLevel) current.
   void update_face();
   int service_level() const;
+  /// Whether this node records the active server's values (it is Running).
+  bool recording() const { return cfg.role.state == "Running"; }
+  /// A cold standby that is not Running connects to no server.
+  bool dormant() const { return cfg.cold_standby && cfg.role.state != "Running"; }
+  /// The highest ServiceLevel this node's role allows (OPC UA Part 4 6.6.2.4.2: 0 maintenance,
+  /// 1 no data): a Standby stays below what a healthy Running node reports.
+  int role_cap() const;
   pair_status status() const;
 
   pair_actor::pointer self = nullptr;

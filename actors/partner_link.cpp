@@ -71,6 +71,10 @@ partner_link_config partner_link_config_from(const config::node_config& cfg) {
   c.ping_interval = std::chrono::milliseconds(r.ping_interval_ms);
   c.ping_timeout = std::chrono::milliseconds(r.ping_timeout_ms);
   c.missed_pings = r.missed_pings;
+  // A master that restarts waits connection_wait_ms for a Running backup: the backup's dialing
+  // back-off must stay well inside that wait, or the master runs alone and a split brain follows.
+  c.backoff_max = std::clamp<caf::timespan>(std::chrono::milliseconds(r.connection_wait_ms / 4),
+                                            c.backoff_min, std::chrono::seconds(5));
   return c;
 }
 
@@ -103,7 +107,13 @@ void partner_link_state::event(severity sev, const char* kind, std::string text)
 
 void partner_link_state::start() {
   auto err = transport->listen();
-  if (!err.empty()) event(severity::error, "partner_listen_failed", err);
+  if (!err.empty()) {
+    // A restarted link may find its predecessor's socket not yet closed, or another program
+    // may hold the port for a while: keep trying (the partner cannot dial this node meanwhile).
+    event(severity::error, "partner_listen_failed", err + "; retrying");
+    listen_backoff = cfg.backoff_min;
+    self->delayed_send(self, listen_backoff, atom::relisten_v);
+  }
   dialing_enabled = cfg.dial;
   if (dialing_enabled) dial_now();
 }
@@ -143,6 +153,10 @@ void partner_link_state::on_hello(pl_hello& m) {
   if (m.hello.node_name == cfg.hello.node_name)
     return refuse("the partner has this node's own name " + m.hello.node_name +
                   " (a node connected to itself?)");
+  if (m.hello.role == cfg.hello.role)
+    return refuse(std::string("both nodes are configured as ") +
+                  (cfg.hello.role == partner_role::master ? "master" : "backup") +
+                  " (redundancy.role): one must be master and the other backup");
   if (state == link::up || (accepted_conn != 0 && accepted_conn != m.conn)) {
     std::string other =
         state == link::up ? peer.node_name : std::string("a partner in its handshake");
@@ -448,6 +462,20 @@ partner_link(partner_link_actor::stateful_pointer<partner_link_state> self,
       [self](atom::heartbeat, uint64_t g) { self->state.on_tick(g); },
       [self](atom::silence, uint64_t g) { self->state.on_silence(g); },
       [self](atom::confirm_loss, uint64_t g) { self->state.on_confirm(g); },
+      [self](atom::relisten) {
+        auto& st = self->state;
+        if (st.listen_backoff.count() == 0) return;
+        auto err = st.transport->listen();
+        if (err.empty()) {
+          st.listen_backoff = caf::timespan{0};
+          st.event(severity::info, "partner_listening",
+                   "the partner link listens again on port " +
+                       std::to_string(st.transport->listen_port()));
+          return;
+        }
+        st.listen_backoff = std::min(st.listen_backoff * 2, st.cfg.backoff_max);
+        self->delayed_send(self, st.listen_backoff, atom::relisten_v);
+      },
       [self](atom::retry, uint64_t g) {
         auto& st = self->state;
         if (g != st.retry_gen || !st.dialing_enabled) return;

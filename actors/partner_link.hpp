@@ -114,6 +114,7 @@ struct partner_link_state {
   bool confirming = false;    ///< a confirm_loss message is on its way
 
   caf::timespan backoff{0};
+  caf::timespan listen_backoff{0}; ///< retrying redundancy.listen (0: listening or not yet tried)
   uint64_t retry_gen = 0;
   uint64_t down_gen = 0;   ///< numbers the heartbeat-rule deadline after an uncertain close
   uint64_t probe_conn = 0; ///< conn whose death probe is outstanding

@@ -103,6 +103,14 @@ void supervisor_state::spawn_election() {
   ec.hello.face_port = rt.face_port;
   ec.hello.start_time_ms = rt.wall_now ? rt.wall_now() : 0;
   ec.owner = caf::actor_cast<role_listener_actor>(self);
+  ec.application_uri = cfg.face.application_uri;
+  ec.config_text = config::shared_canonical_text(cfg);
+  if (rt.client_sessions) {
+    auto count = rt.client_sessions;
+    ec.client_sessions = [count] { return static_cast<int64_t>(count()); };
+  }
+  ec.restarted = election_spawned; // a failed ELECTION comes back without recovery
+  election_spawned = true;
   ec.diagnostics = diag;
   ec.parent = self->address();
   if (rt.make_partner_transport) {
@@ -148,6 +156,9 @@ void supervisor_state::spawn_pair(const config::pair_section& p) {
   };
   if (auto f = rt.faces.find(p.alias); f != rt.faces.end()) pc.face = f->second;
   pc.history = history;
+  pc.role = role;
+  pc.cold_standby = cfg.redundancy.node_role != config::role::independent &&
+                    cfg.redundancy.standby == config::standby_mode::cold;
   pc.parent = self->address();
   pairs[p.alias] = self->spawn<caf::monitored>(pair, std::move(pc));
 }
@@ -215,6 +226,22 @@ bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error&
     spawn_console();
   report(severity::error, "actor_restarted", child + " failed (" + why + ") and was restarted");
   return true;
+}
+
+void supervisor_state::publish_redundancy() {
+  using opcua::RedundancySupport;
+  RedundancySupport support = RedundancySupport::Transparent;
+  std::vector<std::string> uris;
+  if (cfg.redundancy.node_role != config::role::independent) {
+    // Two Tandem nodes are a non-transparent redundant set for OPC UA clients, which pick the
+    // server with the highest ServiceLevel (Part 4 6.6.2).
+    support = cfg.redundancy.standby == config::standby_mode::cold ? RedundancySupport::Cold
+                                                                   : RedundancySupport::Warm;
+    uris.push_back(cfg.face.application_uri);
+    if (!role.partner_application_uri.empty()) uris.push_back(role.partner_application_uri);
+  }
+  for (auto& [alias, face] : rt.faces)
+    if (face) face->set_redundancy(support, uris);
 }
 
 node_status supervisor_state::status() const {
@@ -371,6 +398,11 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
         // What this node records from now on carries the term it runs in.
         if (st.history) self->send(st.history, atom::epoch_v, st.role.term);
         if (st.alarms) self->send(st.alarms, atom::epoch_v, st.role.term);
+        // The pairs act on it (recording, ServiceLevel, a cold standby's connections), and the
+        // faces tell OPC UA clients which servers make up the redundant set.
+        for (auto& [alias, pair] : st.pairs)
+          if (pair) self->send(pair, st.role);
+        st.publish_redundancy();
       },
       [self](atom::node_info) -> caf::result<election_status> {
         auto& st = self->state;
@@ -417,8 +449,18 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
         auto& st = self->state;
         if (st.stalled) return caf::skip;
         if (!st.election) return std::string("this node is independent: it has no partner link");
-        self->send(st.election, atom::connect_v);
-        return std::string();
+        return self->delegate(st.election, atom::connect_v);
+      },
+      [self](atom::verify) -> caf::result<verify_result> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        if (!st.election)
+          return verify_result{false,
+                               {},
+                               "this node is independent (redundancy.role): it has no partner "
+                               "to compare its configuration with; to compare a pair's servers, "
+                               "give its alias: verify ALIAS"};
+        return self->delegate(st.election, atom::verify_v);
       },
       [self](atom::switch_to, std::string& alias, std::string& to) -> caf::result<switch_result> {
         auto& st = self->state;
@@ -549,6 +591,12 @@ node_actor::behavior_type supervisor(node_actor::stateful_pointer<supervisor_sta
   // Children are monitored (see actors/supervision.hpp); their ends arrive here.
   self->set_down_handler(
       [self](caf::down_msg& dm) { self->state.child_ended(dm.source, dm.reason); });
+  // An independent node is Running from the start; a master or backup is Unknown until its
+  // ELECTION decides.
+  if (st.cfg.redundancy.node_role == config::role::independent)
+    st.role = node_role{"Running", "independent", 0};
+  else
+    st.role = node_role{"Unknown", "starting", 0};
   st.spawn_diagnostics();
   if (st.rt.history) st.spawn_history();
   if (st.rt.alarms) st.spawn_alarms();
@@ -558,6 +606,7 @@ node_actor::behavior_type supervisor(node_actor::stateful_pointer<supervisor_sta
   if (st.rt.make_link)
     for (auto& p : st.cfg.pairs)
       st.spawn_pair(p);
+  st.publish_redundancy();
   std::string text = "node " + st.cfg.node.name + " started (role " +
                      config::to_string(st.cfg.redundancy.node_role) + ", " +
                      std::to_string(st.cfg.pairs.size()) + " pair" +

@@ -71,6 +71,7 @@ struct supervisor_state {
   notifier_actor notifier;                 ///< null when notifications are off
   election_actor election;                 ///< null for an independent node
   node_role role;                          ///< the ELECTION's last word (Running when independent)
+  bool election_spawned = false;           ///< a later spawn is a restart
   history_actor history;                   ///< null without a history store
   alarms_actor alarms;                     ///< null without an alarm store
   std::map<std::string, pair_actor> pairs; ///< by alias
@@ -88,6 +89,9 @@ struct supervisor_state {
   void spawn_history();
   void spawn_alarms();
   void spawn_pair(const config::pair_section& p);
+  /// Tells every face the node's redundancy: RedundancySupport (Transparent when independent,
+  /// else the standby mode) and ServerUriArray (this face's and the partner's ApplicationUri).
+  void publish_redundancy();
   node_status status() const;
   /// Handles the end of a child; returns false when the exit was not from a child.
   bool child_ended(const caf::actor_addr& who, const caf::error& reason);

@@ -6,6 +6,8 @@
 /// duplicate aliases, port clashes, path lengths) run after all sections have been read.
 
 #include "config/config.hpp"
+
+#include "config/password.hpp"
 #include "config/toml_reader.hpp"
 
 #include <openssl/evp.h>
@@ -104,9 +106,15 @@ struct reader {
                   "duplicate user " + quote(e.name) + ": " + it->second + " already defines it");
         }
       }
-      if (u.str("password_hash", e.password_hash) && e.password_hash.empty())
-        c.error(u.where("password_hash"), u.path("password_hash"),
-                "must not be empty: make one with `tandem passwd`");
+      if (u.str("password_hash", e.password_hash)) {
+        std::string why;
+        if (e.password_hash.empty())
+          c.error(u.where("password_hash"), u.path("password_hash"),
+                  "must not be empty: make one with `tandem passwd`");
+        else if (!parse_password_hash(e.password_hash, why))
+          c.error(u.where("password_hash"), u.path("password_hash"),
+                  why + "; make one with `tandem passwd` (never put the password itself here)");
+      }
       f.users.push_back(std::move(e));
     }
     if (!f.anonymous && f.users.empty())
@@ -689,6 +697,38 @@ std::string shared_digest(const node_config& cfg) {
     out += hex[md[i] >> 4];
     out += hex[md[i] & 0xf];
   }
+  return out;
+}
+
+std::vector<std::string> canonical_differences(const std::string& a, const std::string& b) {
+  // One `key=value` per line; values never hold a newline (canon() escapes them).
+  auto entries = [](const std::string& text) {
+    std::vector<std::pair<std::string, std::string>> out;
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string::npos) end = text.size();
+      std::string line = text.substr(pos, end - pos);
+      pos = end + 1;
+      if (line.empty()) continue;
+      size_t eq = line.find('=');
+      if (eq == std::string::npos)
+        out.emplace_back("format", line); // the header line
+      else
+        out.emplace_back(line.substr(0, eq), line.substr(eq + 1));
+    }
+    return out;
+  };
+  auto ea = entries(a), eb = entries(b);
+  std::map<std::string, std::string> mb(eb.begin(), eb.end());
+  std::map<std::string, std::string> ma(ea.begin(), ea.end());
+  std::vector<std::string> out;
+  for (const auto& [k, v] : ea) {
+    auto it = mb.find(k);
+    if (it == mb.end() || it->second != v) out.push_back(k);
+  }
+  for (const auto& [k, v] : eb)
+    if (ma.count(k) == 0) out.push_back(k);
   return out;
 }
 

@@ -186,4 +186,9 @@ std::string shared_digest(const node_config& cfg);
 /// keys left out); show a line diff of two nodes' texts when their digests differ.
 std::string shared_canonical_text(const node_config& cfg);
 
+/// The key paths (`pair[line1].mode`, `redundancy.recovery`, …) whose values differ between two
+/// canonical texts, or that only one of them has, in the order of `a` then those only in `b`.
+/// The header line counts as the key path `format` (a partner of another Tandem version).
+std::vector<std::string> canonical_differences(const std::string& a, const std::string& b);
+
 } // namespace tandem::config

@@ -11,9 +11,11 @@ namespace tandem {
 
 /// This node became Running or Standby (state words of CONSOLE.md), and why.
 struct node_role {
-  std::string state; ///< Running | Standby | Unknown
-  std::string cause; ///< snake_case, docs/EVENTS.md
-  uint64_t term = 0; ///< the data epoch's term while Running
+  std::string state;                   ///< Running | Standby | Unknown
+  std::string cause;                   ///< snake_case, docs/EVENTS.md
+  uint64_t term = 0;                   ///< the data epoch's term while Running
+  bool maintenance = false;            ///< this node is out of service (ServiceLevel 0)
+  std::string partner_application_uri; ///< the partner face's ApplicationUri ("" until known)
 };
 
 /// The ELECTION's view of this node and its partner.
@@ -33,11 +35,13 @@ struct election_status {
   bool partner_maintenance = false;
   int64_t last_heartbeat_ms_ago = -1; ///< -1: none yet
   double rtt_ms = -1;
+  int64_t partner_client_sessions = -1; ///< from the partner's info message; -1: not known
   std::string partner_reason; ///< why the partner is Faulted (a refused certificate), or ""
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, node_role& x) {
-  return f(caf::meta::type_name("node_role"), x.state, x.cause, x.term);
+  return f(caf::meta::type_name("node_role"), x.state, x.cause, x.term, x.maintenance,
+           x.partner_application_uri);
 }
 
 template <class Inspector>
@@ -45,7 +49,7 @@ typename Inspector::result_type inspect(Inspector& f, election_status& x) {
   return f(caf::meta::type_name("election_status"), x.name, x.role, x.config_digest,
            x.partner_config_digest, x.client_sessions, x.state, x.partner_state, x.partner_name,
            x.link, x.running_total_ms, x.term, x.maintenance, x.partner_maintenance,
-           x.last_heartbeat_ms_ago, x.rtt_ms, x.partner_reason);
+           x.last_heartbeat_ms_ago, x.rtt_ms, x.partner_client_sessions, x.partner_reason);
 }
 
 } // namespace tandem

@@ -11,11 +11,11 @@
 
 #include "messages/alarms.hpp"
 #include "messages/console.hpp"
+#include "messages/election.hpp"
 #include "messages/event.hpp"
 #include "messages/faults.hpp"
 #include "messages/history.hpp"
 #include "messages/notify.hpp"
-#include "messages/election.hpp"
 #include "messages/partner.hpp"
 #include "messages/server.hpp"
 #include "messages/status.hpp"
@@ -80,6 +80,8 @@ CAF_ADD_ATOM(tandem, tandem::atom, maintenance, "maint")
 CAF_ADD_ATOM(tandem, tandem::atom, wait_over, "wait_over")
 CAF_ADD_ATOM(tandem, tandem::atom, persist, "persist")
 CAF_ADD_ATOM(tandem, tandem::atom, node_info, "node_info")
+CAF_ADD_ATOM(tandem, tandem::atom, reply_due, "reply_due")
+CAF_ADD_ATOM(tandem, tandem::atom, relisten, "relisten")
 CAF_ADD_TYPE_ID(tandem, (tandem::node_role))
 CAF_ADD_TYPE_ID(tandem, (tandem::election_status))
 

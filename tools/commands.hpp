@@ -58,6 +58,12 @@ struct sim_options {
 };
 int run_sim(const sim_options& opts);
 
+struct passwd_options {
+  std::string user; ///< print a whole [[face.user]] table for this name
+  uint32_t iterations = 200'000;
+};
+int run_passwd(const passwd_options& opts);
+
 struct cert_options {
   std::string config_path;
   std::vector<std::string> trust; ///< certificate files to put in trusted/

@@ -80,6 +80,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 86400000));
   sim->add_option("--threads", sopts.threads, "I/O threads (default 2)")->check(CLI::Range(1, 64));
 
+  passwd_options popts;
+  auto* passwd = app.add_subcommand(
+      "passwd", "Make the salted hash of a face user's password (for [[face.user]] password_hash)");
+  passwd->add_option("--user", popts.user, "print a whole [[face.user]] table for this name");
+  passwd->add_option("--iterations", popts.iterations, "PBKDF2 iterations (default 200000)")
+      ->check(CLI::Range(10'000, 100'000'000));
+
   cert_options certopts;
   auto* cert = app.add_subcommand(
       "cert", "Show this node's partner-link certificate (made when missing); --trust a partner's");
@@ -98,6 +105,7 @@ int main(int argc, char** argv) {
   if (check->parsed()) return run_check(check_config, quiet);
   if (cert->parsed()) return run_cert(certopts);
   if (ua->parsed()) return run_ua(uopts);
+  if (passwd->parsed()) return run_passwd(popts);
   if (sim->parsed()) {
     if (*sim_path_opt) sopts.path = sim_path;
     return run_sim(sopts);

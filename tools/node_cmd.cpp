@@ -1,5 +1,6 @@
 // `tandem node -c FILE`: runs one node until SIGINT/SIGTERM.
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -9,12 +10,17 @@
 #include <fstream>
 #include <future>
 #include <iostream>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "caf/actor_system.hpp"
 #include "caf/actor_system_config.hpp"
@@ -27,6 +33,7 @@
 #include "actors/partner_link.hpp"
 #include "actors/supervisor.hpp"
 #include "config/config.hpp"
+#include "config/password.hpp"
 #include "storage/alarm_store.hpp"
 #include "storage/event_store.hpp"
 #include "storage/history_store.hpp"
@@ -41,6 +48,55 @@
 namespace tandem::tools {
 
 namespace {
+
+/// Checks face logins against the [[face.user]] hashes. A PBKDF2 check costs about 0.1 s by
+/// design, so a login that matched is remembered (by an HMAC of user and password under a key of
+/// this process, never the password) and a client reconnecting with it is not slowed again.
+std::function<bool(const std::string&, const std::string&)>
+face_user_check(const std::vector<config::user_entry>& users) {
+  struct remembered {
+    std::mutex mutex;
+    std::set<std::string> ok; ///< HMACs of "user\0password" that matched
+    std::array<unsigned char, 32> key{};
+  };
+  auto r = std::make_shared<remembered>();
+  RAND_bytes(r->key.data(), static_cast<int>(r->key.size()));
+  std::map<std::string, std::string> hashes;
+  for (const auto& u : users)
+    hashes[u.name] = u.password_hash;
+  return [hashes, r](const std::string& user, const std::string& password) {
+    auto it = hashes.find(user);
+    if (it == hashes.end()) return false;
+    std::string msg = user + std::string(1, '\0') + password;
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), r->key.data(), static_cast<int>(r->key.size()),
+         reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &len);
+    std::string tag(reinterpret_cast<char*>(mac), len);
+    {
+      std::lock_guard<std::mutex> g(r->mutex);
+      if (r->ok.count(tag)) return true;
+    }
+    if (!config::verify_password(password, it->second)) return false;
+    std::lock_guard<std::mutex> g(r->mutex);
+    if (r->ok.size() < 10'000) r->ok.insert(tag);
+    return true;
+  };
+}
+
+/// Whether a TCP port can be listened on now: "" or why not (the socket is closed again).
+std::string probe_listen(boost::asio::io_context& io, const config::endpoint& where) {
+  boost::system::error_code ec;
+  auto addr = boost::asio::ip::make_address(where.host, ec);
+  if (ec) return "not an IP address";
+  boost::asio::ip::tcp::acceptor a(io);
+  boost::asio::ip::tcp::endpoint ep(addr, where.port);
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(boost::asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(1, ec);
+  return ec ? ec.message() : "";
+}
 
 /// Connects the console socket to whichever CONSOLE actor is current (it may be restarted).
 class console_bridge : public transports::console_handler {
@@ -247,6 +303,7 @@ int run_node(const std::string& config_path) {
         po.alias = p.alias;
         po.application_uri = cfg.face.application_uri;
         po.anonymous = cfg.face.anonymous;
+        if (!cfg.face.users.empty()) po.user_check = face_user_check(cfg.face.users);
         auto space = std::make_shared<opcua::pair_space>(po);
         rt.faces[p.alias] = space;
         face->add_endpoint("/" + p.alias, space);
@@ -265,6 +322,15 @@ int run_node(const std::string& config_path) {
     }
     // The partner link of a master or backup: always TLS with mutual authentication.
     if (cfg.redundancy.node_role != config::role::independent) {
+      // A link port that cannot be opened at start is a configuration problem, said at once
+      // like the face's (later, a restarted link retries instead).
+      if (std::string why = probe_listen(io, cfg.redundancy.listen); !why.empty()) {
+        std::cerr << "tandem: cannot open the partner link on redundancy.listen "
+                  << cfg.redundancy.listen.text() << ": " << why << "\n";
+        console_srv.stop();
+        if (face) face->stop();
+        return exit_startup;
+      }
       auto o = tcp_link_options_from(cfg);
       o.tls = tls;
       rt.pki = pki;

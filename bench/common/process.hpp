@@ -157,6 +157,47 @@ inline void print_machine(const std::string& tandem_binary) {
               trim(capture("node --version 2>/dev/null")).c_str());
 }
 
+/// Starts argv (argv[0] looked up in PATH) with stdin /dev/null and stdout/stderr in these files
+/// (appended to, or truncated first); 0 when it cannot be started.
+inline pid_t spawn_process(const std::vector<std::string>& argv, const std::string& out,
+                           const std::string& err, bool append = false) {
+  int mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), mode, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), mode, 0644);
+  std::vector<char*> args;
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) {
+    std::cerr << "cannot start " << argv[0] << "\n";
+    return 0;
+  }
+  return pid;
+}
+
+/// Stops a child: SIGCONT (it may be stopped) and SIGTERM, then SIGKILL after `grace`; reaps it.
+inline void stop_process(pid_t pid, std::chrono::seconds grace) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGCONT);
+  ::kill(pid, SIGTERM);
+  int st = 0;
+  auto t0 = steady::now();
+  while (::waitpid(pid, &st, WNOHANG) == 0) {
+    if (steady::now() - t0 > grace) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &st, 0);
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
 /// A server process on loopback whose stdout announces `ready PORT` (tandem sim, server.js).
 class server_process {
 public:
@@ -173,22 +214,8 @@ public:
     dir_ = tmpl;
     out_ = dir_ + "/stdout";
     err_ = dir_ + "/stderr";
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<char*> args;
-    for (const auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    int rc = posix_spawnp(&pid_, args[0], &fa, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-      std::cerr << "cannot start " << argv[0] << "\n";
-      pid_ = 0;
-      return false;
-    }
+    pid_ = spawn_process(argv, out_, err_);
+    if (pid_ == 0) return false;
     auto t0 = steady::now();
     while (steady::now() - t0 < timeout) {
       std::string out = read_text(out_);
@@ -210,20 +237,8 @@ public:
 
   /// SIGTERM, then SIGKILL after 10 s. Removes the output files.
   void stop() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int st = 0;
-      auto t0 = steady::now();
-      while (::waitpid(pid_, &st, WNOHANG) == 0) {
-        if (steady::now() - t0 > 10s) {
-          ::kill(pid_, SIGKILL);
-          ::waitpid(pid_, &st, 0);
-          break;
-        }
-        std::this_thread::sleep_for(20ms);
-      }
-      pid_ = 0;
-    }
+    stop_process(pid_, 10s);
+    pid_ = 0;
     if (!dir_.empty()) {
       std::remove(out_.c_str());
       std::remove(err_.c_str());

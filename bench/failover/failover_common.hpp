@@ -77,6 +77,19 @@ inline double quantile(std::vector<double> v, double q) {
   return v[std::min(v.size() - 1, i)];
 }
 
+/// One console command to a node's socket; its JSON reply, or {"error": …}.
+inline nlohmann::json console_json(const std::string& socket, const std::string& line,
+                                   int timeout_ms = 5000) {
+  transports::console_client c;
+  std::string err;
+  if (!c.connect(socket, err) || !c.send_line(line, err)) return {{"error", err}};
+  auto reply = c.read_line(timeout_ms, err);
+  if (!reply) return {{"error", err}};
+  auto j = nlohmann::json::parse(*reply, nullptr, false);
+  if (j.is_discarded()) return {{"error", "not JSON: " + *reply}};
+  return j;
+}
+
 /// A fresh directory under /tmp, removed (with what the benchmark put there) at the end.
 class scratch_dir {
 public:
@@ -134,24 +147,8 @@ public:
     std::string path = dir_.write("node.toml", cfg);
     std::string out = dir_.path() + "/node.out", err = dir_.path() + "/node.err";
     err_ = err;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> argv{binary_, "node", "-c", path};
-    std::vector<char*> args;
-    for (const auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    int rc = posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-      pid_ = 0;
-      std::cerr << "cannot start " << binary_ << "\n";
-      return false;
-    }
-    return true;
+    pid_ = spawn_process({binary_, "node", "-c", path}, out, err);
+    return pid_ != 0;
   }
 
   /// Waits until the pair is active on the primary and the secondary is in the standby state of
@@ -177,14 +174,7 @@ public:
   }
 
   nlohmann::json console(const std::string& line, int timeout_ms = 5000) {
-    transports::console_client c;
-    std::string err;
-    if (!c.connect(socket_, err) || !c.send_line(line, err)) return {{"error", err}};
-    auto reply = c.read_line(timeout_ms, err);
-    if (!reply) return {{"error", err}};
-    auto j = nlohmann::json::parse(*reply, nullptr, false);
-    if (j.is_discarded()) return {{"error", "not JSON: " + *reply}};
-    return j;
+    return console_json(socket_, line, timeout_ms);
   }
 
   nlohmann::json pair() {
@@ -194,18 +184,7 @@ public:
   }
 
   void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int st = 0;
-    auto t0 = steady::now();
-    while (::waitpid(pid_, &st, WNOHANG) == 0) {
-      if (steady::now() - t0 > 20s) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &st, 0);
-        break;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
+    stop_process(pid_, 20s);
     pid_ = 0;
   }
 

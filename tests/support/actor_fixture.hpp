@@ -46,6 +46,15 @@ protected:
     return result;
   }
 
+  /// A reply of type T already in `self`'s mailbox (to a request sent earlier), if one came.
+  template <class T> std::optional<T> received() {
+    run();
+    std::optional<T> result;
+    self->receive([&](T& x) { result = std::move(x); },
+                  caf::after(std::chrono::seconds(0)) >> [] {});
+    return result;
+  }
+
   /// True when `self` has nothing in its mailbox.
   bool self_mailbox_empty() { return self->mailbox().empty(); }
 

@@ -7,9 +7,10 @@
 namespace tandem::test {
 
 node_process::node_process(const temp_dir& dir, const std::string& name,
-                           const std::string& config_text, const std::string& socket)
+                           const std::string& config_text, const std::string& socket,
+                           std::vector<std::string> wrapper)
     : config_path_(dir.write(name + ".toml", config_text)), socket_(socket),
-      log_prefix_(dir.file(name)) {
+      log_prefix_(dir.file(name)), wrapper_(std::move(wrapper)) {
   restart();
 }
 
@@ -17,9 +18,10 @@ node_process::~node_process() = default;
 
 void node_process::restart() {
   proc_.reset();
-  proc_ = std::make_unique<child_process>(
-      std::vector<std::string>{tandem_binary(), "node", "-c", config_path_},
-      log_prefix_ + "." + std::to_string(generation_++));
+  std::vector<std::string> argv = wrapper_;
+  for (const auto& a : {tandem_binary(), std::string("node"), std::string("-c"), config_path_})
+    argv.push_back(a);
+  proc_ = std::make_unique<child_process>(argv, log_prefix_ + "." + std::to_string(generation_++));
 }
 
 bool node_process::wait_ready(std::string& why, std::chrono::milliseconds timeout) {

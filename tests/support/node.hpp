@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -16,7 +17,7 @@ public:
   /// Writes `config_text` to `<dir>/<name>.toml` and starts the node on it. `socket` is the
   /// console socket path the config names (used to talk to it).
   node_process(const temp_dir& dir, const std::string& name, const std::string& config_text,
-               const std::string& socket);
+               const std::string& socket, std::vector<std::string> wrapper = {});
   ~node_process();
 
   /// Waits until the console answers `status`; false (with the node's stderr in `why`) if the
@@ -35,6 +36,7 @@ public:
 
 private:
   std::string config_path_, socket_, log_prefix_;
+  std::vector<std::string> wrapper_; ///< argv before `tandem node` (e.g. ip netns exec NS)
   int generation_ = 0;
   std::unique_ptr<child_process> proc_;
 };

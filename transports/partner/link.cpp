@@ -223,10 +223,18 @@ struct core : std::enable_shared_from_this<core> {
         });
   }
 
-  void probe(uint64_t id, const std::string& host, uint16_t link_port, uint16_t face_port) {
+  /// A process being killed closes its sockets one after the other: the link's connection may
+  /// close a moment before its listening sockets do (it can hold the lower file descriptor). So a
+  /// probe that finds a port still accepting looks again a few times over ~35 ms before it says
+  /// "may be alive"; a live partner keeps accepting and only the heartbeat rule decides then.
+  static constexpr int probe_attempts = 4;
+
+  void probe(uint64_t id, const std::string& host, uint16_t link_port, uint16_t face_port,
+             int attempt = 1) {
     struct state {
       int left = 2;
       bool refused[2] = {false, false};
+      bool accepting[2] = {false, false};
       std::string what[2];
     };
     auto st = std::make_shared<state>();
@@ -235,11 +243,22 @@ struct core : std::enable_shared_from_this<core> {
     auto addr = asio::ip::make_address(host, aec);
     uint16_t ports[2] = {link_port, face_port};
     const char* names[2] = {"link port", "face port"};
-    auto done = [self, id, st, names, ports, host](int i, std::string what, bool refused) {
+    auto done = [self, id, st, names, ports, host, attempt](int i, std::string what, bool refused) {
       st->what[i] = std::string(names[i]) + " " + std::to_string(ports[i]) + ": " + what;
       st->refused[i] = refused;
+      // Accepting, or reset while connecting (a listener closed with the SYN in its queue).
+      st->accepting[i] = what == "accepts connections" || what == "reset";
       if (--st->left > 0 || self->stopped) return;
       bool gone = st->refused[0] && st->refused[1];
+      bool dying = (st->refused[0] || st->accepting[0]) && (st->refused[1] || st->accepting[1]);
+      if (!gone && dying && attempt < probe_attempts) {
+        auto t = std::make_shared<asio::steady_timer>(self->strand);
+        t->expires_after(std::chrono::milliseconds(5 << (attempt - 1)));
+        t->async_wait([self, t, id, host, ports, attempt](error_code ec) {
+          if (!ec && !self->stopped) self->probe(id, host, ports[0], ports[1], attempt + 1);
+        });
+        return;
+      }
       self->events->probe(
           pl_probe{id, gone,
                    "probe of " + host + ": " + st->what[0] + ", " + st->what[1] +
@@ -268,6 +287,8 @@ struct core : std::enable_shared_from_this<core> {
           done(i, "accepts connections", false);
         else if (ec == asio::error::connection_refused)
           done(i, "refused", true);
+        else if (ec == asio::error::connection_reset || ec == asio::error::connection_aborted)
+          done(i, "reset", false);
         else
           done(i, timed_out ? std::string("no answer") : ec.message(), false);
       });

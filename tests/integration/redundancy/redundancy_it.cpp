@@ -45,13 +45,16 @@ protected:
            "\"\npartner = \"127.0.0.1:" + std::to_string(partner) +
            "\"\nping_interval_ms = 100\nping_timeout_ms = 320\nmissed_pings = 3\n"
            "connection_wait_ms = 1500\nrecovery = \"" +
-           recovery + "\"\n";
+           recovery + "\"\n" + redundancy_extra + tables;
   }
+  /// Starts plant-a (the master, link port_a) or plant-b (the backup, port_b); `as_role` gives
+  /// another role for the same node (two nodes of one role).
   std::unique_ptr<test::node_process> start(const std::string& name, const std::string& role,
-                                            const std::string& recovery = "automatic") {
-    bool master = role == "master";
+                                            const std::string& recovery = "automatic",
+                                            bool first = true) {
+    bool a = role == "master" ? first : !first;
     auto n = std::make_unique<test::node_process>(
-        dir, name, config(name, role, master ? port_a : port_b, master ? port_b : port_a, recovery),
+        dir, name, config(name, role, a ? port_a : port_b, a ? port_b : port_a, recovery),
         dir.path() + "/data-" + name + "/console.sock");
     std::string why;
     EXPECT_TRUE(n->wait_ready(why)) << why;
@@ -74,6 +77,8 @@ protected:
   }
 
   test::temp_dir dir;
+  std::string redundancy_extra; ///< more [redundancy] keys for the next start()
+  std::string tables;           ///< tables after [redundancy] ([face], [[pair]]) for it
 };
 
 TEST_F(redundancy_it, the_standby_takes_over_after_kill_9_and_hands_back_when_the_master_returns) {
@@ -130,11 +135,14 @@ TEST_F(redundancy_it, switch_and_maintenance_hand_over_without_leaving_the_plant
   ASSERT_TRUE(states_are(*m, "Running", *b, "Standby"));
   auto sw = m->console("switch");
   EXPECT_EQ(sw.value("ok", false), true) << sw.dump();
-  ASSERT_TRUE(states_are(*m, "Standby", *b, "Running"));
+  // The answer comes once the handover is done: the partner runs, this node stands by.
+  EXPECT_EQ(sw.value("state", ""), "Standby") << sw.dump();
+  EXPECT_EQ(state(*b), "Running");
   // The Running backup goes into maintenance: it hands over first.
   auto mt = b->console("maintenance on");
   EXPECT_EQ(mt.value("ok", false), true) << mt.dump();
-  ASSERT_TRUE(states_are(*m, "Running", *b, "Standby"));
+  EXPECT_EQ(state(*b), "Standby") << "answered after the handover";
+  EXPECT_EQ(state(*m), "Running");
   EXPECT_EQ(b->console("node")["self"]["maintenance"], true);
   // The other one cannot go too: nobody would be left.
   auto refused = m->console("maintenance on");
@@ -181,6 +189,107 @@ TEST_F(redundancy_it, a_peer_speaking_garbage_is_refused_and_the_node_carries_on
   ASSERT_TRUE(test::wait_for([&] { return has_event(*m, "partner_refused"); }, 10s))
       << m->console("events 30").dump();
   EXPECT_EQ(state(*m), "Running");
+}
+
+TEST_F(redundancy_it, a_config_mismatch_is_reported_and_verify_names_the_key_paths) {
+  auto m = start("plant-a", "master", "automatic");
+  auto b = start("plant-b", "backup", "manual");
+  ASSERT_TRUE(states_are(*m, "Running", *b, "Standby"));
+  auto node_m = m->console("node");
+  EXPECT_EQ(node_m["partner"]["config_match"], "mismatch") << node_m.dump();
+  ASSERT_TRUE(test::wait_for(
+      [&] { return b->console("verify").value("config_match", "") == "mismatch"; }, 5s))
+      << b->console("verify").dump();
+  auto v = b->console("verify");
+  EXPECT_EQ(v["differences"], json::array({"redundancy.recovery"})) << v.dump();
+  EXPECT_TRUE(has_event(*m, "config_mismatch"));
+}
+
+TEST_F(redundancy_it, two_nodes_of_the_same_role_refuse_each_other_and_say_why) {
+  auto one = start("plant-a", "backup", "automatic", /*first=*/true);
+  auto two = start("plant-b", "backup", "automatic", /*first=*/false);
+  auto refused_for_role = [](test::node_process& n) {
+    json events = n.console("events 100");
+    for (auto& e : events["events"])
+      if (e.value("kind", "") == "partner_refused" &&
+          e.value("text", "").find("both nodes are configured as backup") != std::string::npos)
+        return true;
+    return false;
+  };
+  ASSERT_TRUE(test::wait_for([&] { return refused_for_role(*one) && refused_for_role(*two); }, 10s))
+      << one->console("events 30").dump();
+  EXPECT_EQ(one->console("node")["partner"]["link"], "down");
+}
+
+TEST_F(redundancy_it, the_faces_tell_opc_ua_clients_which_node_runs_and_a_cold_standby_idles) {
+  // Two `tandem sim` servers make one pair that both nodes serve.
+  std::vector<std::unique_ptr<test::child_process>> sims;
+  std::vector<uint16_t> sim_ports;
+  for (const char* name : {"sim-primary", "sim-secondary"}) {
+    sim_ports.push_back(test::free_port());
+    sims.push_back(std::make_unique<test::child_process>(
+        std::vector<std::string>{test::tandem_binary(), "sim", "--port",
+                                 std::to_string(sim_ports.back()), "--rate-ms", "100"},
+        dir.file(name)));
+  }
+  for (auto& p : sims)
+    ASSERT_TRUE(test::wait_for([&] { return p->out().find("ready ") != std::string::npos; }, 15s));
+  uint16_t face_a = test::free_port(), face_b = test::free_port();
+  auto pair_table = [&](uint16_t face) {
+    return "[face]\nlisten = \"127.0.0.1:" + std::to_string(face) +
+           "\"\n[[pair]]\nalias = \"line1\"\nmode = \"warm\"\nprimary = "
+           "\"opc.tcp://127.0.0.1:" +
+           std::to_string(sim_ports[0]) +
+           "/sim\"\nsecondary = \"opc.tcp://127.0.0.1:" + std::to_string(sim_ports[1]) +
+           "/sim\"\nstatus_interval_ms = 300\nstatus_timeout_ms = 300\n";
+  };
+  redundancy_extra = "standby = \"cold\"\n";
+  tables = pair_table(face_a);
+  auto m = start("plant-a", "master");
+  tables = pair_table(face_b);
+  auto b = start("plant-b", "backup");
+  ASSERT_TRUE(states_are(*m, "Running", *b, "Standby"));
+
+  auto pair_of = [](test::node_process& n) { return n.console("pairs")["pairs"][0]; };
+  auto read_face = [](uint16_t face) {
+    auto r =
+        test::run_tandem({"ua", "read", "opc.tcp://127.0.0.1:" + std::to_string(face) + "/line1",
+                          "i=2267", "i=3709", "i=11314", "--json"});
+    return r.code == 0 ? json::parse(r.out, nullptr, false)["values"] : json();
+  };
+  // The Running master serves the pair; the cold Standby is connected to neither server.
+  ASSERT_TRUE(test::wait_for([&] { return pair_of(*m).value("service_level", 0) == 255; }, 10s))
+      << pair_of(*m).dump();
+  auto pb = pair_of(*b);
+  EXPECT_EQ(pb["primary"]["state"], "idle") << pb.dump();
+  EXPECT_EQ(pb["secondary"]["state"], "idle") << pb.dump();
+  EXPECT_EQ(pb["service_level"], 1);
+  auto va = read_face(face_a);
+  ASSERT_EQ(va.size(), 3u) << va.dump();
+  EXPECT_EQ(va[0]["value"], 255);
+  EXPECT_EQ(va[1]["value"], 1) << "RedundancySupport Cold";
+  EXPECT_EQ(va[2]["value"], json::array({"urn:tandem:plant-a", "urn:tandem:plant-b"})) << va.dump();
+  auto vb = read_face(face_b);
+  ASSERT_EQ(vb.size(), 3u) << vb.dump();
+  EXPECT_EQ(vb[0]["value"], 1) << "a redundancy-aware client does not pick the Standby";
+  // Each node counts its face's OPC UA client sessions and tells the partner.
+  ASSERT_TRUE(test::wait_for(
+      [&] { return m->console("node")["partner"]["client_sessions"].is_number(); }, 5s))
+      << m->console("node").dump();
+
+  // The roles swap: the backup connects and serves, the master lets go of both servers.
+  auto sw = m->console("switch");
+  ASSERT_EQ(sw.value("ok", false), true) << sw.dump();
+  ASSERT_TRUE(test::wait_for([&] { return pair_of(*b).value("service_level", 0) == 255; }, 10s))
+      << pair_of(*b).dump();
+  ASSERT_TRUE(test::wait_for(
+      [&] {
+        auto p = pair_of(*m);
+        return p["primary"]["state"] == "idle" && p["secondary"]["state"] == "idle";
+      },
+      5s))
+      << pair_of(*m).dump();
+  EXPECT_EQ(read_face(face_b)[0]["value"], 255);
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // Deterministic tests of the PAIR with fake links: first activation, failover causes, service
 // level, return to the primary after settling, operator switch and pin, cold mode's standby.
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include "caf/stateful_actor.hpp"
@@ -62,6 +63,8 @@ protected:
     c.pair.status_timeout_ms = 500;
     c.pair.monitors = std::move(monitors);
     c.wall_now = [this] { return wall_now(); };
+    c.role = role;
+    c.cold_standby = cold_standby;
     c.make_link = [this](int i, std::shared_ptr<opcua::link_events>) {
       return std::make_unique<logging_link>(logs[i]);
     };
@@ -117,6 +120,9 @@ protected:
     return r ? *r : switch_result{};
   }
 
+  /// This node's role as the PAIR starts with it, and whether its standby is cold.
+  node_role role{"Running", "independent", 0};
+  bool cold_standby = false;
   server_log logs[2];
   pair_actor p;
 };
@@ -231,6 +237,59 @@ TEST_F(pair_test, cold_keeps_the_standby_disconnected_and_connects_it_on_failove
   auto s = status();
   EXPECT_EQ(s.active, "secondary");
   EXPECT_EQ(s.primary.state, "idle");
+}
+
+TEST_F(pair_test, the_node_role_caps_the_service_level_clients_see) {
+  role = node_role{"Unknown", "starting", 0};
+  start(config::pair_mode::warm);
+  up(0);
+  up(1);
+  EXPECT_EQ(status().service_level, 1) << "a node not yet decided reports no data";
+  EXPECT_FALSE(st().recording());
+  self->send(p, node_role{"Standby", "partner_running", 0});
+  run();
+  EXPECT_EQ(status().service_level, 100) << "a healthy Standby stays below a healthy Running";
+  EXPECT_FALSE(st().recording()) << "only the Running node records history";
+  self->send(p, node_role{"Running", "handover", 2});
+  run();
+  EXPECT_EQ(status().service_level, 255);
+  EXPECT_TRUE(st().recording());
+  node_role maintenance{"Running", "maintenance", 2};
+  maintenance.maintenance = true;
+  self->send(p, maintenance);
+  run();
+  EXPECT_EQ(status().service_level, 0) << "maintenance: OPC UA's 0";
+  EXPECT_EQ(logs[0].calls, (std::vector<std::string>{"connect"}))
+      << "a warm standby stays connected";
+}
+
+TEST_F(pair_test, a_cold_standby_node_connects_to_no_server_until_it_runs) {
+  role = node_role{"Standby", "partner_running", 0};
+  cold_standby = true;
+  start(config::pair_mode::warm);
+  advance(5s);
+  auto connects = [](const server_log& l) {
+    return std::count(l.calls.begin(), l.calls.end(), "connect");
+  };
+  EXPECT_EQ(connects(logs[0]) + connects(logs[1]), 0);
+  EXPECT_EQ(status().active, "none");
+  EXPECT_EQ(status().primary.state, "idle");
+  self->send(p, node_role{"Running", "partner_lost", 1});
+  run();
+  EXPECT_EQ(connects(logs[0]), 1);
+  EXPECT_EQ(connects(logs[1]), 1);
+  up(0);
+  up(1);
+  EXPECT_EQ(status().active, "primary");
+  EXPECT_EQ(status().service_level, 255);
+  // Standby again (a handover back): both servers are let go, and no failover is counted.
+  self->send(p, node_role{"Standby", "handover", 1});
+  run();
+  EXPECT_EQ(logs[0].calls.back(), "disconnect");
+  EXPECT_EQ(logs[1].calls.back(), "disconnect");
+  EXPECT_EQ(status().active, "none");
+  EXPECT_EQ(status().service_level, 1);
+  EXPECT_EQ(st().failovers, 0u);
 }
 
 std::vector<config::monitor_entry> conditions() {

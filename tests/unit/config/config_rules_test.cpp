@@ -290,6 +290,13 @@ TEST(ConfigRules, FaceUserNeedsNameAndHash) {
   expect_error(r, "face.user[0].password_hash", {"is required", "tandem passwd"});
 }
 
+TEST(ConfigRules, FaceUserHashThatIsNotOneIsRefusedWhereItIs) {
+  // A password pasted where its hash belongs is refused, never taken as a password.
+  auto r = with("[[face.user]]\nname = \"op\"\npassword_hash = \"hunter2\"\n");
+  expect_error(r, "face.user[0].password_hash",
+               {"not a hash made by `tandem passwd`", "never put the password itself here"}, 5, 17);
+}
+
 // -- consistency --------------------------------------------------------------------------------
 
 TEST(ConfigRules, PingTimeoutMustExceedInterval) {
@@ -333,8 +340,10 @@ TEST(ConfigRules, DuplicateAliasesIgnoringCase) {
 }
 
 TEST(ConfigRules, DuplicateFaceUsers) {
-  auto r = with("[[face.user]]\nname = \"op\"\npassword_hash = \"h\"\n"
-                "[[face.user]]\nname = \"op\"\npassword_hash = \"h\"\n");
+  const std::string hash =
+      "$pbkdf2-sha256$10000$G3bZjUxXGP4M6agC4bII1A==$PMTkQvdnmAubMYGgeljV38s8DfFKOxD04uBgCA8GYXU=";
+  auto r = with("[[face.user]]\nname = \"op\"\npassword_hash = \"" + hash +
+                "\"\n[[face.user]]\nname = \"op\"\npassword_hash = \"" + hash + "\"\n");
   expect_error(r, "face.user[1].name", {"duplicate user 'op'"});
 }
 

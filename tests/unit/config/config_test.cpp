@@ -102,7 +102,9 @@ TEST(ConfigParse, FullConfigParsesAllFields) {
   EXPECT_FALSE(c.face.anonymous);
   ASSERT_EQ(c.face.users.size(), 2u);
   EXPECT_EQ(c.face.users[1].name, "op2");
-  EXPECT_EQ(c.face.users[1].password_hash, "$h$2");
+  EXPECT_EQ(
+      c.face.users[1].password_hash,
+      "$pbkdf2-sha256$10000$kXoRYFsJUa18yG20c9ZW6A==$Ql2gRQ7haNoR6zqt9KFZkt29q4BeUpmldJ44JAVnpPg=");
 
   auto& rd = c.redundancy;
   EXPECT_EQ(rd.node_role, role::master);
@@ -342,6 +344,23 @@ TEST(ConfigDigest, SharedKeysChangeIt) {
   EXPECT_NE(d, digest_of(replace(full, "max_events = 123456", "max_events = 123457")));
   EXPECT_NE(d, digest_of(replace(full, "ops@example.com", "ops2@example.com")));
   EXPECT_NE(d, digest_of(replace(full, "min_severity = \"error\"", "min_severity = \"info\"")));
+}
+
+TEST(ConfigDigest, DifferencesNameTheKeyPathsThatDiffer) {
+  auto text_of = [](const std::string& t) { return shared_canonical_text(*parse(t, "x").config); };
+  auto a = text_of(full);
+  EXPECT_TRUE(canonical_differences(a, a).empty());
+  auto b = text_of(replace(replace(full, "recovery = \"manual\"", "recovery = \"automatic\""),
+                           "mode = \"hot\"", "mode = \"warm\""));
+  auto diff = canonical_differences(a, b);
+  ASSERT_EQ(diff.size(), 2u) << ::testing::PrintToString(diff);
+  EXPECT_EQ(diff[0], "redundancy.recovery");
+  EXPECT_EQ(diff[1].substr(0, 5), "pair[");
+  EXPECT_EQ(diff[1].substr(diff[1].size() - 5), ".mode");
+  // A key only one side has (a pair the other lacks, another version's format) is a difference.
+  auto only =
+      canonical_differences("tandem-shared-config 1\na=1\n", "tandem-shared-config 2\na=1\nb=2\n");
+  EXPECT_EQ(only, (std::vector<std::string>{"format", "b"}));
 }
 
 TEST(ConfigDigest, MasterAndBackupExamplesMatch) {

@@ -26,11 +26,11 @@ anonymous = false
 
   [[face.user]]
   name = "op1"
-  password_hash = "$h$1"
+  password_hash = "$pbkdf2-sha256$10000$G3bZjUxXGP4M6agC4bII1A==$PMTkQvdnmAubMYGgeljV38s8DfFKOxD04uBgCA8GYXU="
 
   [[face.user]]
   name = "op2"
-  password_hash = "$h$2"
+  password_hash = "$pbkdf2-sha256$10000$kXoRYFsJUa18yG20c9ZW6A==$Ql2gRQ7haNoR6zqt9KFZkt29q4BeUpmldJ44JAVnpPg="
 
 [redundancy]
 role = "master"

@@ -43,6 +43,7 @@ partner_link_actor::behavior_type fake_link(partner_link_actor::pointer,
       [](atom::confirm_loss, uint64_t) {},
       [](atom::retry, uint64_t) {},
       [](atom::lost_after, uint64_t) {},
+      [](atom::relisten) {},
   };
 }
 
@@ -57,11 +58,16 @@ protected:
     election_actor actor;
     std::shared_ptr<wire_log> wire = std::make_shared<wire_log>();
     std::shared_ptr<std::vector<node_role>> roles = std::make_shared<std::vector<node_role>>();
+    std::shared_ptr<int64_t> sessions = std::make_shared<int64_t>(0);
   };
 
-  node start(config::role role, const std::string& name, std::string record = "") {
+  node start(config::role role, const std::string& name, std::string record = "",
+             std::string config_text = "") {
     node n;
     election_config c;
+    c.application_uri = "urn:tandem:" + name;
+    c.config_text = std::move(config_text);
+    c.client_sessions = [sessions = n.sessions] { return *sessions; };
     c.node_name = name;
     c.settings.role = role;
     c.connection_wait = 10s;
@@ -169,8 +175,11 @@ TEST_F(election_actor_test, two_elections_agree_through_their_links) {
   EXPECT_EQ(status(b).partner_state, "Running");
   EXPECT_EQ(status(m).partner_name, "b");
   // The operator switches on the master: the backup runs again.
-  EXPECT_EQ(*ask<std::string>(m.actor, atom::switch_to_v), "");
+  self->send(m.actor, atom::switch_to_v);
+  run();
+  EXPECT_FALSE(received<std::string>()) << "the answer waits for the handover";
   pump(m, b);
+  EXPECT_EQ(received<std::string>(), std::string());
   EXPECT_EQ(status(m).state, "Standby");
   EXPECT_EQ(status(b).state, "Running");
   // The backup is lost: the master takes over.
@@ -191,6 +200,88 @@ TEST_F(election_actor_test, a_malformed_partner_message_changes_nothing) {
   EXPECT_EQ(status(m).state, "Running");
   EXPECT_EQ(*ask<std::string>(m.actor, atom::switch_to_v),
             "no partner is connected: there is nobody to switch with");
+}
+
+TEST_F(election_actor_test, a_switch_the_partner_does_not_answer_times_out_with_the_reason) {
+  auto m = start(config::role::master, "m");
+  auto b = start(config::role::backup, "b");
+  link(m, b);
+  ASSERT_EQ(status(m).state, "Running");
+  self->send(m.actor, atom::switch_to_v);
+  run();
+  b.wire->sent.clear();
+  m.wire->sent.clear(); // the take_over never arrives
+  advance(4999ms);
+  EXPECT_FALSE(received<std::string>());
+  advance(1ms);
+  auto r = received<std::string>();
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->find("did not take the Running role in time"), std::string::npos) << *r;
+  EXPECT_EQ(status(m).state, "Running");
+}
+
+TEST_F(election_actor_test, maintenance_on_a_running_node_answers_once_it_handed_over) {
+  auto m = start(config::role::master, "m");
+  auto b = start(config::role::backup, "b");
+  link(m, b);
+  self->send(m.actor, atom::maintenance_v, true);
+  run();
+  EXPECT_FALSE(received<std::string>());
+  ASSERT_FALSE(m.roles->empty());
+  EXPECT_TRUE(m.roles->back().maintenance) << "ServiceLevel 0 from the moment it is asked";
+  pump(m, b);
+  EXPECT_EQ(received<std::string>(), std::string());
+  EXPECT_EQ(status(m).state, "Standby");
+  EXPECT_EQ(status(b).state, "Running");
+}
+
+TEST_F(election_actor_test, connect_answers_when_the_link_is_up_or_after_the_wait) {
+  auto m = start(config::role::master, "m");
+  auto b = start(config::role::backup, "b");
+  self->send(b.actor, atom::connect_v);
+  run();
+  EXPECT_FALSE(received<std::string>()) << "no answer before the link is up";
+  link(m, b);
+  EXPECT_EQ(received<std::string>(), std::string());
+  // Without a partner to reach, the answer comes after the wait (the caller reads the link).
+  self->send(b.actor, partner_down{partner_down_cause::closed, false, "closed", "m"});
+  run();
+  self->send(b.actor, atom::connect_v);
+  run();
+  advance(4999ms);
+  EXPECT_FALSE(received<std::string>());
+  advance(1ms);
+  EXPECT_EQ(received<std::string>(), std::string());
+  EXPECT_EQ(status(b).link, "down");
+}
+
+TEST_F(election_actor_test, verify_lists_the_key_paths_that_differ_from_the_partner) {
+  std::string mine = "tandem-shared-config 1\nredundancy.recovery=automatic\n"
+                     "pair[line1].mode=hot\npair[line1].status_interval_ms=1000\n";
+  std::string theirs = "tandem-shared-config 1\nredundancy.recovery=manual\n"
+                       "pair[line1].mode=hot\npair[line2].mode=warm\n";
+  auto m = start(config::role::master, "m", "", mine);
+  auto b = start(config::role::backup, "b", "", theirs);
+  auto before = ask<verify_result>(m.actor, atom::verify_v);
+  ASSERT_TRUE(before);
+  EXPECT_NE(before->error.find("no partner"), std::string::npos) << before->error;
+  *b.sessions = 3;
+  link(m, b);
+  auto r = ask<verify_result>(m.actor, atom::verify_v);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->error.empty()) << r->error;
+  EXPECT_FALSE(r->identical);
+  EXPECT_EQ(r->differences,
+            (std::vector<std::string>{"redundancy.recovery", "pair[line1].status_interval_ms",
+                                      "pair[line2].mode"}));
+  EXPECT_EQ(status(m).partner_client_sessions, 3);
+  ASSERT_FALSE(m.roles->empty());
+  EXPECT_EQ(m.roles->back().partner_application_uri, "urn:tandem:b");
+  // The partner's sessions change: the next periodic look tells it.
+  *b.sessions = 5;
+  advance(1s);
+  pump(m, b);
+  EXPECT_EQ(status(m).partner_client_sessions, 5);
 }
 
 } // namespace

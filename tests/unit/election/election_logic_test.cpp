@@ -249,6 +249,55 @@ TEST(election, a_handover_lost_with_the_link_does_not_block_the_next_one) {
   EXPECT_EQ(d[1], running);
 }
 
+TEST(election, a_handover_declined_by_a_partner_in_maintenance_does_not_block_the_next_one) {
+  duo d;
+  d.link();
+  // The operator switches on the master while the backup, unknown to it yet, enters maintenance.
+  d.apply(1, d.node[1].set_maintenance(true));
+  auto in_flight = d.wire;
+  d.wire.clear();
+  d.apply(0, d.node[0].operator_switch()); // take_over crosses the backup's state message
+  d.wire.insert(d.wire.begin(), in_flight.begin(), in_flight.end());
+  d.pump();
+  EXPECT_EQ(d[0], running);
+  EXPECT_EQ(d[1], standby);
+  EXPECT_FALSE(d.node[0].handing_over()) << "the partner declined: no handover is in flight";
+  d.apply(1, d.node[1].set_maintenance(false));
+  d.pump();
+  d.apply(1, d.node[1].operator_switch()); // the backup asks for the role: it gets it
+  d.pump();
+  EXPECT_EQ(d[0], standby);
+  EXPECT_EQ(d[1], running);
+  EXPECT_EQ(d.gaps, 0);
+}
+
+TEST(election, a_running_node_in_maintenance_hands_over_again_once_the_link_is_back) {
+  duo d;
+  d.link();
+  d.apply(0, d.node[0].set_maintenance(true)); // take_over in flight...
+  d.cut(/*lost=*/false);                       // ...lost with the link
+  EXPECT_EQ(d[0], running) << "nobody else runs: the plant keeps its data";
+  d.link();
+  EXPECT_EQ(d[0], standby) << "the handover is made as soon as the partner is back";
+  EXPECT_EQ(d[1], running);
+  EXPECT_EQ(d.gaps, 0);
+}
+
+TEST(election, an_election_restarted_inside_a_running_node_does_not_apply_recovery) {
+  duo d;
+  d.link();
+  d.apply(0, d.node[0].operator_switch()); // the operator made the backup Running
+  d.pump();
+  ASSERT_EQ(d[1], running);
+  // The master's ELECTION fails and comes back (same process): it must not take the role back.
+  d.cut(/*lost=*/false);
+  d.node[0] = election_logic({role::master});
+  d.node[0].restarted();
+  d.link();
+  EXPECT_EQ(d[0], standby);
+  EXPECT_EQ(d[1], running);
+}
+
 TEST(election, master_wins_keeps_the_master_after_a_split_brain) {
   duo d(config::recovery_mode::automatic, config::split_brain_policy::master_wins);
   d.link();
@@ -307,6 +356,26 @@ TEST(election, a_master_starting_in_maintenance_stays_standby) {
   d.link();
   EXPECT_EQ(d[0], standby);
   EXPECT_EQ(d[1], running) << "the backup runs: the master is in maintenance";
+}
+
+TEST(election_message, info_round_trips_and_tolerates_missing_or_extra_fields) {
+  election_message m;
+  m.type = election_message::kind::info;
+  m.application_uri = "urn:tandem:a";
+  m.client_sessions = 7;
+  m.config_text = "tandem-shared-config 1\nredundancy.recovery=automatic\n";
+  std::string why;
+  auto back = election_message::parse(m.encode(), why);
+  ASSERT_TRUE(back) << why;
+  EXPECT_EQ(back->type, election_message::kind::info);
+  EXPECT_EQ(back->application_uri, m.application_uri);
+  EXPECT_EQ(back->client_sessions, 7);
+  EXPECT_EQ(back->config_text, m.config_text);
+  // A later version may add fields, an earlier one may lack some.
+  auto sparse = election_message::parse(R"({"type":"info","future":[1,2]})", why);
+  ASSERT_TRUE(sparse) << why;
+  EXPECT_EQ(sparse->client_sessions, -1);
+  EXPECT_TRUE(sparse->config_text.empty());
 }
 
 TEST(election_message, round_trips_and_refuses_what_is_not_one) {

@@ -165,6 +165,23 @@ void pair_space::set_service_level(uint8_t level) {
   }
 }
 
+void pair_space::set_redundancy(RedundancySupport support, std::vector<std::string> server_uris) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  redundancy_ = support;
+  server_uris_ = std::move(server_uris);
+  auto now = DateTime::now();
+  for (auto id : {node_ids::Server_ServerRedundancy_RedundancySupport,
+                  node_ids::Server_ServerRedundancy_ServerUriArray}) {
+    auto it = items_.find(NodeId(id));
+    if (it == items_.end()) continue;
+    if (auto v = own_value(NodeId(id))) {
+      DataValue dv = std::move(*v);
+      dv.source_timestamp = now;
+      store(it->second, std::move(dv));
+    }
+  }
+}
+
 void pair_space::store(item& it, DataValue dv) {
   it.last = std::move(dv);
   for (auto& [token, sink] : it.sinks)
@@ -220,7 +237,14 @@ std::optional<DataValue> pair_space::own_value(const NodeId& node) const {
   case node_ids::Server_ServiceLevel:
     return DataValue(Variant(service_level_));
   case node_ids::Server_ServerRedundancy_RedundancySupport:
-    return DataValue(Variant(static_cast<int32_t>(RedundancySupport::Transparent)));
+    return DataValue(Variant(static_cast<int32_t>(redundancy_)));
+  case node_ids::Server_ServerRedundancy_ServerUriArray: {
+    if (server_uris_.empty()) return std::nullopt; // independent: the server's own answer
+    Array<String> uris;
+    for (const auto& u : server_uris_)
+      uris.push_back(String(u));
+    return DataValue(Variant(std::move(uris)));
+  }
   case node_ids::Server_NamespaceArray: {
     Array<String> uris;
     for (const auto& u : face_ns_)

@@ -82,6 +82,10 @@ public:
   void set_active(int server);
   int active() const;
   void set_service_level(uint8_t level);
+  /// The node's redundancy as OPC UA clients see it: RedundancySupport (Transparent for an
+  /// independent node: the pair is one server) and, for a master or backup, ServerUriArray
+  /// (i=11314: the ApplicationUris of the two nodes' faces).
+  void set_redundancy(RedundancySupport support, std::vector<std::string> server_uris);
   /// The Tandem folder's values (changed ones are reported to subscribed clients).
   void set_pair_info(const pair_info& info);
   /// The namespace URI of the Tandem folder's nodes.
@@ -153,6 +157,8 @@ private:
   namespace_map local_map_; ///< face <-> local_
   pair_info info_;
   uint8_t service_level_ = 1;
+  RedundancySupport redundancy_ = RedundancySupport::Transparent;
+  std::vector<std::string> server_uris_;
   item_listener listener_;
   uint32_t next_handle_ = 1;
   std::unordered_map<NodeId, item> items_;         ///< by node
