@@ -1,6 +1,7 @@
 #include "actors/diagnostics.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "caf/event_based_actor.hpp"
@@ -83,6 +84,21 @@ bool diagnostics_state::commit() {
   return false;
 }
 
+void diagnostics_state::insert_merged(const std::vector<diag_event>& events) {
+  for (auto& e : events) {
+    // This node's own events (its database was lost, the partner had them): continue after them.
+    if (e.node == cfg.node_name && e.seq > next_seq) next_seq = e.seq;
+    // Newest last, by time; merged events are told to no listener (they are the partner's, and
+    // ALARMS and the NOTIFIER act on this node's only).
+    auto pos = ring.end();
+    while (pos != ring.begin() && std::prev(pos)->time_ms > e.time_ms)
+      --pos;
+    ring.insert(pos, e);
+  }
+  while (ring.size() > cfg.max_events)
+    ring.pop_front();
+}
+
 std::vector<diag_event> diagnostics_state::newest(uint64_t n) const {
   auto count = std::min<uint64_t>(n, ring.size());
   return std::vector<diag_event>(ring.end() - static_cast<std::ptrdiff_t>(count), ring.end());
@@ -121,6 +137,34 @@ make_behavior(diagnostics_actor::stateful_pointer<diagnostics_state> self) {
         if (self->state.stalled) return caf::skip;
         self->state.commit();
         return self->state.cfg.store->last_seq();
+      },
+      // -- SYNC ----------------------------------------------------------------
+      [self](atom::marks) -> caf::result<std::vector<origin_mark>> {
+        if (self->state.stalled) return caf::skip;
+        self->state.commit();
+        return self->state.cfg.store->marks(self->state.cfg.node_name);
+      },
+      [self](atom::export_rows, std::vector<origin_mark>& have,
+             uint64_t limit) -> caf::result<event_rows> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        st.commit();
+        event_rows out;
+        std::string err;
+        if (!st.cfg.store->after(have, st.cfg.node_name, std::max<uint64_t>(limit, 1), out, err))
+          return caf::make_error(caf::sec::runtime_error, err);
+        return out;
+      },
+      [self](atom::merge, std::vector<diag_event>& events) -> caf::result<uint64_t> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        st.commit();
+        std::vector<diag_event> fresh;
+        std::string err;
+        if (!st.cfg.store->merge(events, st.cfg.node_name, st.cfg.max_events, fresh, err))
+          return caf::make_error(caf::sec::runtime_error, err);
+        st.insert_merged(fresh);
+        return static_cast<uint64_t>(fresh.size());
       },
       // -- listeners -----------------------------------------------------------
       [self](atom::subscribe, event_listener_actor& l) {

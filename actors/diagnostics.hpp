@@ -2,7 +2,8 @@
 /// DIAGNOSTICS: the node's event log. A ring buffer of at most `max_events` events, each one
 /// persisted in SQLite as part of a batch committed before any reader sees it, so an event an
 /// operator has seen survives SIGKILL. At start the previous events are loaded and new ones
-/// continue their sequence numbers.
+/// continue their sequence numbers. SYNC merges the partner's events in (keyed by node and seq;
+/// they show among this node's by time) and exports what the partner lacks.
 
 #include <cstdint>
 #include <deque>
@@ -48,6 +49,8 @@ struct diagnostics_state {
   /// Commits pending events; false when storage refused (they stay pending).
   bool commit();
   std::vector<diag_event> newest(uint64_t n) const;
+  /// Puts events merged from the partner into the ring, by time.
+  void insert_merged(const std::vector<diag_event>& events);
 
   diagnostics_actor::pointer self = nullptr;
   static inline const char* name = "diagnostics";

@@ -137,6 +137,8 @@ void election_state::apply(const election_actions& a) {
            s == node_state::running ? (takeover ? "takeover" : "node_running") : "node_standby",
            std::string("this node is ") + to_string(s) + " (" + a.cause + ")");
     tell_owner(a.cause);
+    if (cfg.sync_sink)
+      self->send(cfg.sync_sink, node_role{to_string(s), a.cause, record.term});
     if (link) {
       partner_hello h = cfg.hello;
       h.state = hello_state(s);
@@ -211,6 +213,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
     st.cfg.hello.epoch.term = st.record.term;
     st.link = st.cfg.make_link(caf::actor_cast<partner_listener_actor>(self));
     if (st.link) self->send(st.link, st.cfg.hello);
+    if (st.link && st.cfg.sync_sink) self->send(st.cfg.sync_sink, sync_link_actor{st.link});
   }
   st.apply(st.logic->start());
   if (st.cfg.settings.role != config::role::independent)
@@ -236,6 +239,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
                                       u.hello.maintenance, role_of(u.hello.role)));
         st.send_info();
         st.settle_pending();
+        if (st.cfg.sync_sink) self->send(st.cfg.sync_sink, std::move(u)); // SYNC: link is up
       },
       [self](partner_down& d) {
         auto& st = self->state;
@@ -244,6 +248,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
         if (d.cause == partner_down_cause::untrusted) st.partner_fault = d.text;
         st.apply(d.lost ? st.logic->partner_lost() : st.logic->link_down());
         st.settle_pending(true);
+        if (st.cfg.sync_sink) self->send(st.cfg.sync_sink, std::move(d)); // SYNC: link is down
       },
       [self](partner_heartbeat& h) {
         auto& st = self->state;
@@ -351,6 +356,15 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
         if (it == st.pending.end()) return;
         it->second.rp.deliver(it->second.timeout_text);
         st.pending.erase(it);
+      },
+      // -- SYNC and link faults (kept apart: a few lines) ----------------------------------------
+      [self](fault& f) -> caf::result<std::string> {
+        if (!self->state.link) return std::string("this node has no partner link");
+        return self->delegate(self->state.link, std::move(f));
+      },
+      [self](sync_sink_actor& s) {
+        self->state.cfg.sync_sink = s;
+        if (self->state.link) self->send(s, sync_link_actor{self->state.link});
       },
       [self](atom::wait_over) {
         auto& st = self->state;

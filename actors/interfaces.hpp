@@ -28,6 +28,13 @@ using diagnostics_actor = caf::typed_actor<
     caf::reacts_to<atom::unsubscribe, event_listener_actor>,
     // Commits pending events now; answers the highest committed sequence number.
     caf::replies_to<atom::flush>::with<uint64_t>,
+    // SYNC: the highest seq held per origin node (after committing).
+    caf::replies_to<atom::marks>::with<std::vector<origin_mark>>,
+    // SYNC: the events a node holding these marks lacks, at most N, ascending per origin.
+    caf::replies_to<atom::export_rows, std::vector<origin_mark>, uint64_t>::with<event_rows>,
+    // SYNC: records the partner's events (idempotent, told to no listener); answers how many
+    // were new.
+    caf::replies_to<atom::merge, std::vector<diag_event>>::with<uint64_t>,
     // Applies an injected fault (stall_actor, fail_storage_write); answers "" or an error.
     caf::replies_to<fault>::with<std::string>,
     // INTERNAL: commit the batch gathered so far.
@@ -133,6 +140,8 @@ using node_actor = caf::typed_actor<
     caf::replies_to<atom::notify_test, std::string>::with<notify_test_result>,
     // This node and its partner as the ELECTION sees them (console `node`).
     caf::replies_to<atom::node_info>::with<election_status>,
+    // SYNC's state (console `node`); routed to SYNC.
+    caf::replies_to<atom::sync>::with<sync_status>,
     // Operator `switch` of the Running role: "" or why not.
     caf::replies_to<atom::switch_to>::with<std::string>,
     // Operator `maintenance on|off`: "" or why not.
@@ -239,6 +248,33 @@ using partner_listener_actor =
 /// Whoever acts on this node's role (the SUPERVISOR): told when the ELECTION changes it.
 using role_listener_actor = caf::typed_actor<caf::reacts_to<node_role>>;
 
+/// What SYNC needs of the PARTNER LINK: send payloads, and ask whether the link is up.
+using sync_link_actor = caf::typed_actor<caf::reacts_to<sync_payload>,
+                                         caf::replies_to<atom::status>::with<partner_link_status>>;
+
+/// Where SYNC payloads received from the partner go (the SYNC actor), in the order sent, with
+/// what the ELECTION knows that SYNC needs: the link (handed over once made), the partner coming
+/// and going (in order with the payloads), and this node's state.
+using sync_sink_actor = caf::typed_actor<caf::reacts_to<sync_payload>, caf::reacts_to<partner_up>,
+                                         caf::reacts_to<partner_down>, caf::reacts_to<node_role>,
+                                         caf::reacts_to<sync_link_actor>>;
+
+/// SYNC replicates history, alarms and diagnostics events between the two nodes on SYNC channel
+/// 2 (actors/sync.hpp; wire format transports/partner/sync_codec.hpp).
+using sync_actor = sync_sink_actor::extend<
+    // Answers its state for the console's `node`.
+    caf::replies_to<atom::status>::with<sync_status>,
+    // What this node stamps, as it is stamped (SYNC is a listener of HISTORY, ALARMS and
+    // DIAGNOSTICS): pushed to the partner while the link is up.
+    caf::reacts_to<atom::history, std::vector<history_row>>,
+    caf::reacts_to<atom::alarms, std::vector<alarm>>, caf::reacts_to<diag_event>,
+    // The supervisor restarted one of them: use (and listen to) this one.
+    caf::reacts_to<history_actor>, caf::reacts_to<alarms_actor>, caf::reacts_to<diagnostics_actor>,
+    // INTERNAL: try again after a failed pull (session number).
+    caf::reacts_to<atom::retry, uint64_t>,
+    // INTERNAL: the partner did not answer a pull in time (session, request).
+    caf::reacts_to<atom::pull_timeout, uint64_t, uint64_t>>;
+
 /// The ELECTION decides whether this node is Running or Standby (actors/election_logic.hpp has
 /// the rules). It listens to the PARTNER LINK, talks to the partner's ELECTION on SYNC channel 1,
 /// keeps the accumulated Running time and the term in the role record, and tells its owner.
@@ -259,13 +295,14 @@ using election_actor = caf::typed_actor<
     caf::replies_to<atom::verify>::with<verify_result>,
     // INTERNAL: an operator command's answer is due (its number).
     caf::reacts_to<atom::reply_due, uint64_t>,
+    // drop_link / delay_link, passed on to the PARTNER LINK; answers "" or an error.
+    caf::replies_to<fault>::with<std::string>,
+    // The supervisor restarted SYNC: send it what goes to the sync sink from now on.
+    caf::reacts_to<sync_sink_actor>,
     // INTERNAL: connection_wait_ms has passed.
     caf::reacts_to<atom::wait_over>,
     // INTERNAL: store the role record (periodic while Running).
     caf::reacts_to<atom::persist>>;
-
-/// Where SYNC payloads received from the partner go (the SYNC actor), in the order sent.
-using sync_sink_actor = caf::typed_actor<caf::reacts_to<sync_payload>>;
 
 /// The PARTNER LINK owns the connection to the partner node: it listens and dials (reconnecting
 /// with back-off), does the handshake, sends heartbeats and answers the partner's, applies the

@@ -259,7 +259,7 @@ void partner_link_state::on_down(pl_down& m) {
       state = link::down;
       probe_conn = m.conn;
       probe_text = m.text;
-      transport->probe(m.conn, remote_host, cfg.partner_link_port, peer.face_port);
+      transport->probe(m.conn, remote_host, cfg.partner_link_port, peer.face_host, peer.face_port);
       return;
     }
     return link_gone(m.cause, false, m.text);

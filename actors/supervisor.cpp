@@ -16,6 +16,7 @@
 #include "actors/notifier.hpp"
 #include "actors/pair.hpp"
 #include "actors/partner_link.hpp"
+#include "actors/sync.hpp"
 
 namespace tandem {
 
@@ -47,6 +48,7 @@ void supervisor_state::spawn_diagnostics() {
   if (console) self->send(console, diag);
   if (notifier) self->send(notifier, diag);
   if (alarms) self->send(alarms, diag);
+  if (sync) self->send(sync, diag);
 }
 
 void supervisor_state::spawn_history() {
@@ -60,6 +62,7 @@ void supervisor_state::spawn_history() {
   history = self->spawn<caf::monitored>(tandem::history, std::move(hc));
   for (auto& [alias, p] : pairs)
     if (p) self->send(p, history);
+  if (sync) self->send(sync, history);
 }
 
 void supervisor_state::spawn_alarms() {
@@ -71,6 +74,18 @@ void supervisor_state::spawn_alarms() {
   ac.diagnostics = diag;
   ac.parent = self->address();
   alarms = self->spawn<caf::monitored>(tandem::alarms, std::move(ac));
+  if (sync) self->send(sync, alarms);
+}
+
+void supervisor_state::spawn_sync() {
+  sync_config sc;
+  sc.node_name = cfg.node.name;
+  sc.history = history;
+  sc.alarms = alarms;
+  sc.diagnostics = diag;
+  sc.wall_now = rt.wall_now;
+  sc.parent = self->address();
+  sync = self->spawn<caf::monitored>(tandem::sync, std::move(sc));
 }
 
 static bool notifications_on(const config::node_config& cfg, const node_runtime& rt) {
@@ -101,6 +116,10 @@ void supervisor_state::spawn_election() {
                                                                    : partner_role::backup;
   ec.hello.config_digest = config::shared_digest(cfg);
   ec.hello.face_port = rt.face_port;
+  // The face's own address when it listens on one (not 0.0.0.0 / ::): the partner's death probe
+  // then reaches it there, also when the link runs over another interface (link_bind).
+  if (const auto& h = cfg.face.listen.host; h != "0.0.0.0" && h != "::" && !h.empty())
+    ec.hello.face_host = h;
   ec.hello.start_time_ms = rt.wall_now ? rt.wall_now() : 0;
   ec.owner = caf::actor_cast<role_listener_actor>(self);
   ec.application_uri = cfg.face.application_uri;
@@ -113,6 +132,8 @@ void supervisor_state::spawn_election() {
   election_spawned = true;
   ec.diagnostics = diag;
   ec.parent = self->address();
+  if (!sync) spawn_sync();
+  ec.sync_sink = sync;
   if (rt.make_partner_transport) {
     auto make = rt.make_partner_transport;
     auto node_cfg = cfg;
@@ -191,6 +212,9 @@ bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error&
   } else if (alarms && who == alarms.address()) {
     child = "alarms";
     alarms = nullptr;
+  } else if (sync && who == sync.address()) {
+    child = "sync";
+    sync = nullptr;
   } else {
     return false;
   }
@@ -222,7 +246,10 @@ bool supervisor_state::child_ended(const caf::actor_addr& who, const caf::error&
     spawn_history();
   else if (child == "alarms")
     spawn_alarms();
-  else
+  else if (child == "sync") {
+    spawn_sync();
+    if (election) self->send(election, sync_sink_actor{sync});
+  } else
     spawn_console();
   report(severity::error, "actor_restarted", child + " failed (" + why + ") and was restarted");
   return true;
@@ -315,7 +342,8 @@ std::string route_fault(sup_ptr self, fault& f, bool& handled_here) {
   case fault_kind::delay_link:
     if (st.cfg.redundancy.node_role == config::role::independent)
       return "this node has no partner link (redundancy.role is independent)";
-    return "the partner link is not part of this version of Tandem";
+    if (!st.election) return "the election (and with it the partner link) is not running";
+    return {};
   }
   return "unknown fault";
 }
@@ -328,6 +356,7 @@ void finish_shutdown(sup_ptr self) {
   if (st.election) self->send_exit(st.election, caf::exit_reason::user_shutdown);
   if (st.history) self->send_exit(st.history, caf::exit_reason::user_shutdown);
   if (st.alarms) self->send_exit(st.alarms, caf::exit_reason::user_shutdown);
+  if (st.sync) self->send_exit(st.sync, caf::exit_reason::user_shutdown);
   for (auto& [alias, p] : st.pairs)
     if (p) self->send_exit(p, caf::exit_reason::user_shutdown);
   self->quit();
@@ -428,6 +457,12 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
                 },
                 [rp](caf::error& e) mutable { rp.deliver(std::move(e)); });
         return rp;
+      },
+      [self](atom::sync) -> caf::result<sync_status> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        if (!st.sync) return sync_status{};
+        return self->delegate(st.sync, atom::status_v);
       },
       [self](atom::switch_to) -> caf::result<std::string> {
         auto& st = self->state;
@@ -550,6 +585,8 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
         }
         if (f.kind == fault_kind::stall_actor && f.target == "console")
           return self->delegate(self->state.console, std::move(f));
+        if (f.kind == fault_kind::drop_link || f.kind == fault_kind::delay_link)
+          return self->delegate(self->state.election, std::move(f));
         if (f.kind == fault_kind::drop_server || f.kind == fault_kind::stall_server ||
             f.kind == fault_kind::fire_condition)
           return self->delegate(self->state.pairs.at(f.target), std::move(f));

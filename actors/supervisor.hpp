@@ -74,6 +74,7 @@ struct supervisor_state {
   bool election_spawned = false;           ///< a later spawn is a restart
   history_actor history;                   ///< null without a history store
   alarms_actor alarms;                     ///< null without an alarm store
+  sync_actor sync;                         ///< SYNC; null for an independent node
   std::map<std::string, pair_actor> pairs; ///< by alias
   caf::actor_clock::time_point started;
   bool shutting_down = false;
@@ -88,6 +89,7 @@ struct supervisor_state {
   void spawn_election();
   void spawn_history();
   void spawn_alarms();
+  void spawn_sync(); ///< actors/sync.hpp; spawned with the ELECTION, which feeds it
   void spawn_pair(const config::pair_section& p);
   /// Tells every face the node's redundancy: RedundancySupport (Transparent when independent,
   /// else the standby mode) and ServerUriArray (this face's and the partner's ApplicationUri).

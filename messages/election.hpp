@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "caf/meta/type_name.hpp"
 
@@ -11,18 +12,14 @@ namespace tandem {
 
 /// This node became Running or Standby (state words of CONSOLE.md), and why.
 struct node_role {
+  node_role() = default;
+  node_role(std::string s, std::string c, uint64_t t)
+      : state(std::move(s)), cause(std::move(c)), term(t) {}
   std::string state;                   ///< Running | Standby | Unknown
   std::string cause;                   ///< snake_case, docs/EVENTS.md
   uint64_t term = 0;                   ///< the data epoch's term while Running
   bool maintenance = false;            ///< this node is out of service (ServiceLevel 0)
   std::string partner_application_uri; ///< the partner face's ApplicationUri ("" until known)
-
-  // Braced lists naming the first fields only (node_role{state, cause, term}) stay warning-free
-  // under -Wmissing-field-initializers (-Werror builds).
-  node_role() = default;
-  node_role(std::string s, std::string c = {}, uint64_t t = 0, bool m = false, std::string uri = {})
-      : state(std::move(s)), cause(std::move(c)), term(t), maintenance(m),
-        partner_application_uri(std::move(uri)) {}
 };
 
 /// The ELECTION's view of this node and its partner.

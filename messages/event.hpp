@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "caf/meta/type_name.hpp"
 
@@ -55,6 +56,12 @@ struct diag_event {
   std::string text;
 };
 
+/// Events for SYNC: what a node holding some marks lacks, ascending per origin node.
+struct event_rows {
+  std::vector<diag_event> events;
+  bool more = false; ///< the limit cut it short: ask again from the last ones received
+};
+
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, event_report& x) {
   return f(caf::meta::type_name("event_report"), x.sev, x.source, x.kind, x.text);
 }
@@ -62,6 +69,10 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, diag_event& x) {
   return f(caf::meta::type_name("diag_event"), x.seq, x.time_ms, x.sev, x.node, x.source, x.kind,
            x.text);
+}
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, event_rows& x) {
+  return f(caf::meta::type_name("event_rows"), x.events, x.more);
 }
 
 } // namespace tandem

@@ -19,6 +19,7 @@
 #include "messages/partner.hpp"
 #include "messages/server.hpp"
 #include "messages/status.hpp"
+#include "messages/sync.hpp"
 
 CAF_BEGIN_TYPE_ID_BLOCK(tandem, caf::first_custom_type_id)
 
@@ -89,6 +90,7 @@ CAF_ADD_TYPE_ID(tandem, (tandem::election_status))
 CAF_ADD_TYPE_ID(tandem, (tandem::event_report))
 CAF_ADD_TYPE_ID(tandem, (tandem::diag_event))
 CAF_ADD_TYPE_ID(tandem, (std::vector<tandem::diag_event>))
+CAF_ADD_TYPE_ID(tandem, (tandem::event_rows))
 
 // -- faults --------------------------------------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::fault))
@@ -145,6 +147,11 @@ CAF_ADD_TYPE_ID(tandem, (tandem::alarm))
 CAF_ADD_TYPE_ID(tandem, (std::vector<tandem::alarm>))
 CAF_ADD_TYPE_ID(tandem, (tandem::alarm_report))
 CAF_ADD_TYPE_ID(tandem, (tandem::alarm_list))
+
+// -- sync ------------------------------------------------------------------------
+CAF_ADD_ATOM(tandem, tandem::atom, sync, "sync")
+CAF_ADD_ATOM(tandem, tandem::atom, pull_timeout, "pull_tmo")
+CAF_ADD_TYPE_ID(tandem, (tandem::sync_status))
 
 CAF_END_TYPE_ID_BLOCK(tandem)
 

@@ -78,6 +78,9 @@ struct partner_hello {
   bool maintenance = false;
   uint16_t face_port = 0;    ///< the node's OPC UA face port (the death probe tries it); 0: none
   int64_t start_time_ms = 0; ///< Unix ms when the node started
+  /// The face's IP address when it is not the one the link comes from (a dedicated link
+  /// interface); "" = the link's. Minor revision 1 of the HELLO: absent from older nodes.
+  std::string face_host;
 };
 
 /// Why a partner link went down (or a connection attempt failed after the TCP connect).
@@ -212,7 +215,7 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, partner_hello& x) {
   return f(caf::meta::type_name("partner_hello"), x.protocol_version, x.node_name, x.role,
            x.config_digest, x.epoch, x.running_total_ms, x.state, x.maintenance, x.face_port,
-           x.start_time_ms);
+           x.start_time_ms, x.face_host);
 }
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, sync_payload& x) {
   return f(caf::meta::type_name("sync_payload"), x.channel, x.bytes);

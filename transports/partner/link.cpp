@@ -229,8 +229,8 @@ struct core : std::enable_shared_from_this<core> {
   /// "may be alive"; a live partner keeps accepting and only the heartbeat rule decides then.
   static constexpr int probe_attempts = 4;
 
-  void probe(uint64_t id, const std::string& host, uint16_t link_port, uint16_t face_port,
-             int attempt = 1) {
+  void probe(uint64_t id, const std::string& host, uint16_t link_port, const std::string& face_host,
+             uint16_t face_port, int attempt = 1) {
     struct state {
       int left = 2;
       bool refused[2] = {false, false};
@@ -239,11 +239,14 @@ struct core : std::enable_shared_from_this<core> {
     };
     auto st = std::make_shared<state>();
     auto self = shared_from_this();
-    error_code aec;
-    auto addr = asio::ip::make_address(host, aec);
+    error_code aec[2];
+    asio::ip::address addrs[2] = {asio::ip::make_address(host, aec[0]),
+                                  asio::ip::make_address(face_host, aec[1])};
     uint16_t ports[2] = {link_port, face_port};
     const char* names[2] = {"link port", "face port"};
-    auto done = [self, id, st, names, ports, host, attempt](int i, std::string what, bool refused) {
+    std::string where = host == face_host ? host : host + " and " + face_host;
+    auto done = [self, id, st, names, ports, host, face_host, where,
+                 attempt](int i, std::string what, bool refused) {
       st->what[i] = std::string(names[i]) + " " + std::to_string(ports[i]) + ": " + what;
       st->refused[i] = refused;
       // Accepting, or reset while connecting (a listener closed with the SYN in its queue).
@@ -254,19 +257,20 @@ struct core : std::enable_shared_from_this<core> {
       if (!gone && dying && attempt < probe_attempts) {
         auto t = std::make_shared<asio::steady_timer>(self->strand);
         t->expires_after(std::chrono::milliseconds(5 << (attempt - 1)));
-        t->async_wait([self, t, id, host, ports, attempt](error_code ec) {
-          if (!ec && !self->stopped) self->probe(id, host, ports[0], ports[1], attempt + 1);
+        t->async_wait([self, t, id, host, face_host, ports, attempt](error_code ec) {
+          if (!ec && !self->stopped)
+            self->probe(id, host, ports[0], face_host, ports[1], attempt + 1);
         });
         return;
       }
       self->events->probe(
           pl_probe{id, gone,
-                   "probe of " + host + ": " + st->what[0] + ", " + st->what[1] +
+                   "probe of " + where + ": " + st->what[0] + ", " + st->what[1] +
                        (gone ? ": the partner process is gone" : ": the partner may be alive")});
     };
     for (int i = 0; i < 2; ++i) {
-      if (aec || ports[i] == 0) {
-        done(i, aec ? "bad address" : "unknown", false);
+      if (aec[i] || ports[i] == 0) {
+        done(i, aec[i] ? "bad address" : "unknown", false);
         continue;
       }
       auto sock = std::make_shared<tcp::socket>(strand);
@@ -278,7 +282,7 @@ struct core : std::enable_shared_from_this<core> {
           sock->close(ignored);
         }
       });
-      sock->async_connect(tcp::endpoint(addr, ports[i]), [sock, timer, done, i](error_code ec) {
+      sock->async_connect(tcp::endpoint(addrs[i], ports[i]), [sock, timer, done, i](error_code ec) {
         bool timed_out = !sock->is_open();
         timer->cancel();
         error_code ignored;
@@ -569,9 +573,10 @@ public:
     core_->with(conn, [](connection& c) { c.drop(); });
   }
   void probe(uint64_t conn, const std::string& host, uint16_t link_port,
-             uint16_t face_port) override {
-    asio::post(core_->strand, [c = core_, conn, host, link_port, face_port] {
-      if (!c->stopped) c->probe(conn, host, link_port, face_port);
+             const std::string& face_host, uint16_t face_port) override {
+    asio::post(core_->strand, [c = core_, conn, host, link_port, face_host, face_port] {
+      if (!c->stopped)
+        c->probe(conn, host, link_port, face_host.empty() ? host : face_host, face_port);
     });
   }
   void stop() override {

@@ -63,10 +63,10 @@ public:
   virtual void close(uint64_t conn, const std::string& reason) = 0;
   /// Closes abruptly, as a network failure would (fault drop_link): reports down (abrupt).
   virtual void drop(uint64_t conn) = 0;
-  /// The death probe: connects to host:link_port and host:face_port at once; reports probe with
-  /// gone = true only when both are refused (ECONNREFUSED).
+  /// The death probe: connects to host:link_port and face_host:face_port (face_host "" = host)
+  /// at once; reports probe with gone = true only when both are refused (ECONNREFUSED).
   virtual void probe(uint64_t conn, const std::string& host, uint16_t link_port,
-                     uint16_t face_port) = 0;
+                     const std::string& face_host, uint16_t face_port) = 0;
   /// Fault delay_link: every heartbeat, answer and SYNC, both ways, is held this long before it is
   /// sent or reported (0: off). Handshakes and closes are not delayed.
   virtual void set_delay(std::chrono::milliseconds d) = 0;

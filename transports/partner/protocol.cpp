@@ -1,5 +1,7 @@
 #include "transports/partner/protocol.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <algorithm>
 #include <cstring>
 
@@ -91,6 +93,7 @@ public:
     pos_ += n;
     return true;
   }
+  bool at_end() const { return pos_ == in_.size; }
   void rest(std::vector<uint8_t>& v) {
     v.assign(in_.data + pos_, in_.data + in_.size);
     pos_ = in_.size;
@@ -154,6 +157,12 @@ std::string decode_hello(bytes_view in, partner_hello& h) {
   if (!r.boolean(h.maintenance, "maintenance") || !r.u16(h.face_port, "face_port") ||
       !r.i64(h.start_time_ms, "start_time_ms"))
     return r.error();
+  // Minor revision 1: the face's address, when it is not the link's (absent from revision 0).
+  if (r.at_end()) return "";
+  if (!r.str(h.face_host, "face_host", max_host_bytes)) return r.error();
+  boost::system::error_code ec;
+  if (!h.face_host.empty() && (boost::asio::ip::make_address(h.face_host, ec), ec))
+    return "HELLO frame: face_host '" + printable(h.face_host) + "' is not an IP address";
   return ""; // trailing bytes: fields of a later minor revision
 }
 
@@ -210,6 +219,7 @@ std::vector<uint8_t> encode(const message& m, uint16_t version_override) {
           w.u8(x.maintenance ? 1 : 0);
           w.u16(x.face_port);
           w.u64(static_cast<uint64_t>(x.start_time_ms));
+          w.str(x.face_host, max_host_bytes);
         } else if constexpr (std::is_same_v<T, hello_ack_msg>) {
         } else if constexpr (std::is_same_v<T, refuse_msg> || std::is_same_v<T, close_msg>) {
           w.str(x.reason, max_reason_bytes);

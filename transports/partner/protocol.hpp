@@ -20,7 +20,8 @@
 /// Payloads:
 ///   HELLO         u16 version, str node_name, u8 role, str config_digest, u64 epoch.term,
 ///                 u64 epoch.seq, u64 running_total_ms, u8 state, u8 maintenance, u16 face_port,
-///                 i64 start_time_ms
+///                 i64 start_time_ms,
+///                 [minor revision 1] str face_host (the face's IP address; "" = the link's)
 ///   HELLO_ACK     (empty)
 ///   REFUSE        str reason
 ///   HEARTBEAT     u64 seq, u64 sender time (ns, the sender's monotonic clock)
@@ -47,6 +48,7 @@ inline constexpr uint32_t default_max_frame = 16u * 1024 * 1024;
 /// Limits of the strings inside frames.
 inline constexpr size_t max_name_bytes = 64;
 inline constexpr size_t max_digest_bytes = 128;
+inline constexpr size_t max_host_bytes = 64; ///< an IP address as text
 inline constexpr size_t max_reason_bytes = 1024;
 
 enum class frame_type : uint8_t {

@@ -66,9 +66,10 @@ public:
   }
   void drop(uint64_t conn) override { log_.calls.push_back("drop " + std::to_string(conn)); }
   void probe(uint64_t conn, const std::string& host, uint16_t link_port,
-             uint16_t face_port) override {
+             const std::string& face_host, uint16_t face_port) override {
     log_.probes.push_back(std::to_string(conn) + " " + host + " " + std::to_string(link_port) +
-                          " " + std::to_string(face_port));
+                          (face_host.empty() ? "" : " " + face_host) + " " +
+                          std::to_string(face_port));
   }
   void set_delay(std::chrono::milliseconds d) override { log_.delay = d; }
   void stop() override { log_.stopped = true; }
@@ -132,6 +133,9 @@ protected:
           [](atom::subscribe, event_listener_actor) {},
           [](atom::unsubscribe, event_listener_actor) {},
           [](atom::flush) { return uint64_t{0}; },
+          [](atom::marks) { return std::vector<origin_mark>{}; },
+          [](atom::export_rows, std::vector<origin_mark>, uint64_t) { return event_rows{}; },
+          [](atom::merge, std::vector<diag_event>) { return uint64_t{0}; },
           [](fault&) { return std::string{}; },
           [](atom::commit) {},
           [](atom::retry) {},

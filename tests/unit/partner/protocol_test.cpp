@@ -63,6 +63,25 @@ TEST(partner_codec, hello_round_trip) {
   EXPECT_EQ(d.start_time_ms, h.start_time_ms);
 }
 
+TEST(partner_codec, hello_face_host_of_minor_revision_1_round_trips_and_is_optional) {
+  auto h = sample_hello();
+  h.face_host = "10.1.2.3";
+  message m;
+  ASSERT_EQ(decode_frame(encode(h), m), "");
+  EXPECT_EQ(std::get<partner_hello>(m).face_host, "10.1.2.3");
+  // A revision-0 HELLO (no face_host) still decodes: the face is at the link's address.
+  h.face_host.clear();
+  auto f = encode(h);
+  f.resize(f.size() - 4); // drop the empty string's length
+  uint32_t len = static_cast<uint32_t>(f.size() - header_size);
+  std::memcpy(f.data() + 5, &len, 4);
+  ASSERT_EQ(decode_frame(f, m), "");
+  EXPECT_EQ(std::get<partner_hello>(m).face_host, "");
+  // Anything but an IP address is refused, with the field named.
+  h.face_host = "not an address";
+  EXPECT_NE(decode_frame(encode(h), m).find("face_host"), std::string::npos);
+}
+
 TEST(partner_codec, hello_negative_start_time_round_trips) {
   auto h = sample_hello();
   h.start_time_ms = -5;

@@ -337,16 +337,16 @@ TEST_F(transport_test, death_probe_is_certain_only_when_both_ports_refuse) {
   auto ra = std::make_shared<recorder>();
   auto& a = make("node-a", ra, true);
   auto p1 = closed_port(), p2 = closed_port();
-  a.probe(1, "127.0.0.1", p1, p2);
+  a.probe(1, "127.0.0.1", p1, "", p2);
   ASSERT_TRUE(ra->wait([&] { return ra->probes.size() == 1; }));
   EXPECT_TRUE(ra->probes[0].gone);
   EXPECT_NE(ra->probes[0].text.find("the partner process is gone"), std::string::npos)
       << ra->probes[0].text;
-  a.probe(2, "127.0.0.1", p1, a.listen_port()); // one port answers
+  a.probe(2, "127.0.0.1", p1, "127.0.0.1", a.listen_port()); // one port answers
   ASSERT_TRUE(ra->wait([&] { return ra->probes.size() == 2; }));
   EXPECT_FALSE(ra->probes[1].gone);
   EXPECT_NE(ra->probes[1].text.find("accepts connections"), std::string::npos);
-  a.probe(3, "127.0.0.1", p1, 0); // face port unknown
+  a.probe(3, "127.0.0.1", p1, "", 0); // face port unknown
   ASSERT_TRUE(ra->wait([&] { return ra->probes.size() == 3; }));
   EXPECT_FALSE(ra->probes[2].gone);
 }

@@ -1,0 +1,37 @@
+#pragma once
+/// Messages of the SYNC actor (actors/sync.hpp): its status for the console's `node`. The wire
+/// format of what it sends the partner is transports/partner/sync_codec.hpp.
+
+#include <cstdint>
+#include <string>
+
+#include "caf/meta/type_name.hpp"
+
+namespace tandem {
+
+/// What SYNC says about itself (console `node`: the partner's `sync` word and this node's `sync`
+/// details).
+struct sync_status {
+  /// not_synced (no link, never synced, or the last pull failed) | syncing (a pull is in
+  /// progress) | synced (caught up; incremental replication flowing).
+  std::string state = "not_synced";
+  std::string partner;       ///< the partner's node name while the link is up
+  uint64_t syncs = 0;        ///< pulls completed since this node started
+  uint64_t history = 0;      ///< history rows pulled by the current or last pull
+  uint64_t alarms = 0;       ///< alarms changed by it
+  uint64_t events = 0;       ///< events pulled by it
+  int64_t last_sync_ms = -1; ///< duration of the last completed pull; -1: none yet
+  uint64_t live_history = 0; ///< rows received incrementally since start
+  uint64_t live_alarms = 0;  ///< alarm changes received incrementally since start
+  uint64_t live_events = 0;  ///< events received incrementally since start
+  double lag_ms = -1;        ///< last incremental row: merged here minus stamped there
+  std::string last_error;    ///< why the last pull failed or was refused ("" if none)
+};
+
+template <class Inspector> typename Inspector::result_type inspect(Inspector& f, sync_status& x) {
+  return f(caf::meta::type_name("sync_status"), x.state, x.partner, x.syncs, x.history, x.alarms,
+           x.events, x.last_sync_ms, x.live_history, x.live_alarms, x.live_events, x.lag_ms,
+           x.last_error);
+}
+
+} // namespace tandem
