@@ -18,7 +18,7 @@ namespace tandem {
 namespace {
 
 // Commands of CONSOLE.md that later capabilities implement; until then they answer so.
-const std::vector<std::string> coming_commands = {"certs", "approve", "reject", "revoke"};
+const std::vector<std::string> coming_commands = {};
 
 constexpr uint64_t default_events = 20;
 constexpr uint64_t max_events_request = 1'000'000;
@@ -58,6 +58,17 @@ const std::vector<command_info>& console_commands() {
        "alarms that are active or not yet acknowledged (--all: also the acknowledged, cleared "
        "ones still kept)"},
       {"ack", "ack ID", "acknowledges alarm ID (as 'alarms' lists it)"},
+      {"certs", "certs",
+       "certificates of the partner link: this node's own, the trusted ones and the rejected ones "
+       "(presented by a peer and refused), each with its SHA-1 thumbprint"},
+      {"approve", "approve THUMBPRINT",
+       "trusts a rejected certificate (moves it to trusted/) and tries the partner link now"},
+      {"reject", "reject THUMBPRINT",
+       "refuses a certificate for good (moves it to rejected/); drops the link at once if it is "
+       "the connected partner's"},
+      {"revoke", "revoke THUMBPRINT",
+       "withdraws trust in a trusted certificate (moves it to rejected/) and drops the link at "
+       "once if it is the connected partner's"},
       {"notify", "notify test [ADDRESS]",
        "sends a test mail now, to ADDRESS or to every [[notifications.recipient]], and says "
        "whether the SMTP server took it"},
@@ -302,17 +313,19 @@ void cmd_node(console_ptr self, const std::shared_ptr<console_peer>& peer,
             std::string match = es.partner_config_digest.empty()               ? "unknown"
                                 : es.partner_config_digest == es.config_digest ? "match"
                                                                                : "mismatch";
-            json partner = {{"name", es.partner_name},
-                            {"state", es.partner_state},
-                            {"link", es.link},
-                            {"last_heartbeat_ms_ago",
-                             or_null(es.last_heartbeat_ms_ago, es.last_heartbeat_ms_ago >= 0)},
-                            {"rtt_ms", or_null(es.rtt_ms, es.rtt_ms >= 0)},
-                            {"config_match", match},
-                            {"sync", "not_synced"},
-                            {"client_sessions",
-                             or_null(es.partner_client_sessions, es.partner_client_sessions >= 0)},
-                            {"maintenance", es.partner_maintenance}};
+            json partner = {
+                {"name", es.partner_name},
+                {"state", es.partner_state},
+                {"link", es.link},
+                {"last_heartbeat_ms_ago",
+                 or_null(es.last_heartbeat_ms_ago, es.last_heartbeat_ms_ago >= 0)},
+                {"rtt_ms", or_null(es.rtt_ms, es.rtt_ms >= 0)},
+                {"config_match", match},
+                {"sync", "not_synced"},
+                {"client_sessions",
+                 or_null(es.partner_client_sessions, es.partner_client_sessions >= 0)},
+                {"maintenance", es.partner_maintenance},
+                {"reason", es.partner_reason.empty() ? json(nullptr) : json(es.partner_reason)}};
             // SYNC answers for itself: `sync` of the partner (whether this node holds what the
             // partner recorded) and this node's sync details.
             auto doc = std::make_shared<json>(json{{"self", me}, {"partner", partner}});
@@ -496,6 +509,81 @@ void cmd_ack(console_ptr self, const std::shared_ptr<console_peer>& peer,
             [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
 }
 
+nlohmann::json certs_json(const partner::pki_store& pki) {
+  nlohmann::json list = nlohmann::json::array();
+  for (auto& c : pki.list())
+    list.push_back({{"thumbprint", c.thumbprint},
+                    {"subject", c.subject},
+                    {"not_before", partner::rfc3339_ms(c.not_before_ms)},
+                    {"not_after", partner::rfc3339_ms(c.not_after_ms)},
+                    {"status", c.status},
+                    {"own", c.status == "own"},
+                    {"file", c.path}});
+  return list;
+}
+
+void cmd_certs(console_ptr self, const std::shared_ptr<console_peer>& peer,
+               const std::vector<std::string>& w) {
+  auto& pki = self->state.cfg.pki;
+  if (!pki)
+    return reply_error(peer, "this node has no partner link (node.role independent), so no "
+                             "partner certificates");
+  if (w[0] == "certs") {
+    if (w.size() != 1) return reply_error(peer, "usage: certs (it takes no arguments)");
+    return reply(peer, {{"certs", certs_json(*pki)}});
+  }
+  if (w.size() != 2)
+    return reply_error(peer, "usage: " + w[0] + " THUMBPRINT ('certs' lists them)");
+  const std::string& cmd = w[0];
+  std::string tp = partner::normalize_thumbprint(w[1]);
+  std::string err = cmd == "approve"  ? pki->approve(w[1])
+                    : cmd == "reject" ? pki->reject(w[1])
+                                      : pki->revoke(w[1]);
+  if (!err.empty()) return reply_error(peer, err);
+  std::string subject;
+  for (auto& c : pki->list())
+    if (c.thumbprint == tp) subject = c.subject;
+  auto who = peer->who().empty() ? std::string("an operator") : peer->who();
+  const char* kind = cmd == "approve"  ? "certificate_approved"
+                     : cmd == "reject" ? "certificate_rejected"
+                                       : "certificate_revoked";
+  if (self->state.cfg.diagnostics)
+    self->send(self->state.cfg.diagnostics,
+               event_report{cmd == "approve" ? severity::info : severity::warning, "console", kind,
+                            who + " " +
+                                (cmd == "approve"  ? "approved"
+                                 : cmd == "reject" ? "rejected"
+                                                   : "revoked") +
+                                " certificate " + tp + " (" + subject + ")"});
+  auto answer = nlohmann::json{{"ok", true}, {"certs", certs_json(*pki)}};
+  // An approved partner may dial again at once (the link's back-off would wait up to 5 s); a
+  // revoked or rejected one was dropped by the link's transport already.
+  if (cmd == "approve" && self->state.cfg.node)
+    self->request(self->state.cfg.node, self->state.cfg.request_timeout, atom::connect_v)
+        .then([](std::string&) {}, [](caf::error&) {});
+  reply(peer, answer);
+}
+
+/// Commands that change something, written to the diagnostics log with who sent them.
+bool changes_state(const std::vector<std::string>& w) {
+  static const std::vector<std::string> always = {"maintenance", "connect", "ack",    "approve",
+                                                  "reject",      "revoke",  "inject", "notify"};
+  const std::string& cmd = w[0];
+  if (cmd == "switch") return true;
+  return std::find(always.begin(), always.end(), cmd) != always.end();
+}
+
+void audit(console_ptr self, const console_request& req, const std::vector<std::string>& w) {
+  if (!self->state.cfg.diagnostics || !changes_state(w)) return;
+  std::string line;
+  for (auto& word : w)
+    line += (line.empty() ? "" : " ") + word;
+  if (line.size() > 200) line = line.substr(0, 200) + "...";
+  auto who = req.peer->who().empty() ? std::string("an operator") : req.peer->who();
+  self->send(self->state.cfg.diagnostics, event_report{severity::info, "console", "console_command",
+                                                       who + " ran '" + line + "'"});
+}
+
 void execute(console_ptr self, const console_request& req) {
   auto& peer = req.peer;
   std::vector<std::string> w;
@@ -503,6 +591,7 @@ void execute(console_ptr self, const console_request& req) {
   if (!split_command(req.line, w, err)) return reply_error(peer, err);
   if (w.empty()) return reply_error(peer, "empty command; 'help' lists the commands");
   const std::string& cmd = w[0];
+  audit(self, req, w);
   if (cmd == "help") return cmd_help(self, peer, w);
   if (cmd == "status" || cmd == "pairs") {
     if (w.size() > 1) return reply_error(peer, "usage: " + cmd + " (it takes no arguments)");
@@ -519,6 +608,8 @@ void execute(console_ptr self, const console_request& req) {
   if (cmd == "history") return cmd_history(self, peer, w);
   if (cmd == "alarms") return cmd_alarms(self, peer, w);
   if (cmd == "ack") return cmd_ack(self, peer, w);
+  if (cmd == "certs" || cmd == "approve" || cmd == "reject" || cmd == "revoke")
+    return cmd_certs(self, peer, w);
   if (std::find(coming_commands.begin(), coming_commands.end(), cmd) != coming_commands.end())
     return reply_error(peer, "'" + cmd +
                                  "' is not available in this version of Tandem yet; "

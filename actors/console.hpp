@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "actors/interfaces.hpp"
+#include "transports/partner/pki.hpp"
 
 namespace tandem {
 
@@ -20,6 +21,8 @@ struct console_config {
   caf::timespan request_timeout = std::chrono::seconds(10);
   /// The supervisor; the CONSOLE ends with it. Empty in tests that spawn it alone.
   caf::actor_addr parent;
+  /// The partner link's certificates (certs, approve, reject, revoke); null: no partner link.
+  std::shared_ptr<partner::pki_store> pki;
 };
 
 struct console_state {

@@ -166,7 +166,9 @@ election_status election_state::status() const {
   s.partner_config_digest = partner_digest;
   s.state = to_string(logic->state());
   s.partner_state = logic->linked() ? to_string(logic->partner_state())
-                                    : (partner_name.empty() ? "Disconnected" : "Faulted");
+                    : (partner_name.empty() && partner_fault.empty()) ? "Disconnected"
+                                                                      : "Faulted";
+  if (!logic->linked()) s.partner_reason = partner_fault;
   s.partner_name = partner_name;
   s.link = logic->linked() ? "up" : "down";
   s.running_total_ms = running_total();
@@ -224,6 +226,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
         auto& st = self->state;
         st.logic->set_running_total(st.running_total()); // judged on the time as of now
         st.partner_name = u.hello.node_name;
+        st.partner_fault.clear();
         st.partner_digest = u.hello.config_digest;
         if (!u.hello.config_digest.empty() && u.hello.config_digest != st.cfg.hello.config_digest)
           st.report(severity::warning, "config_mismatch",
@@ -244,6 +247,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
         auto& st = self->state;
         st.logic->set_running_total(st.running_total()); // judged on the time as of now
         st.has_heartbeat = false;
+        if (d.cause == partner_down_cause::untrusted) st.partner_fault = d.text;
         st.apply(d.lost ? st.logic->partner_lost() : st.logic->link_down());
         st.settle_pending(true);
         if (st.cfg.sync_sink) self->send(st.cfg.sync_sink, std::move(d)); // SYNC: link is down

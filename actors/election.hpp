@@ -55,6 +55,9 @@ struct election_state {
   caf::actor_clock::time_point running_since{};
   bool running_clock = false;
   std::string partner_name;
+  /// Why the partner cannot be reached (a refused certificate), "" when no such fault; shown as
+  /// partner state Faulted until the link is up again.
+  std::string partner_fault;
   std::string partner_digest;
   caf::actor_clock::time_point last_heartbeat{};
   bool has_heartbeat = false;

@@ -136,7 +136,10 @@ void partner_link_state::report_failure(partner_down_cause cause, const std::str
   last_failure = text;
   last_down = std::string(to_string(cause)) + ": " + text;
   if (cfg.listener) self->send(cfg.listener, partner_down{cause, false, text, ""});
-  event(severity::warning, "partner_refused", text);
+  if (cause == partner_down_cause::untrusted)
+    event(severity::error, "certificate_untrusted", text);
+  else
+    event(severity::warning, "partner_refused", text);
 }
 
 void partner_link_state::on_hello(pl_hello& m) {
@@ -273,10 +276,13 @@ void partner_link_state::on_down(pl_down& m) {
   if (m.conn == accepted_conn) accepted_conn = 0;
   if (m.conn == dial_conn) dial_conn = 0;
   if (m.cause == partner_down_cause::refused || m.cause == partner_down_cause::version_mismatch ||
-      m.cause == partner_down_cause::protocol_error) {
+      m.cause == partner_down_cause::protocol_error || m.cause == partner_down_cause::untrusted) {
     if (state == link::up) {
       // A stranger (or a second partner) failed its handshake; the link stays up.
-      event(severity::warning, "partner_refused", m.text);
+      if (m.cause == partner_down_cause::untrusted)
+        event(severity::error, "certificate_untrusted", m.text);
+      else
+        event(severity::warning, "partner_refused", m.text);
     } else {
       report_failure(m.cause, m.text);
     }

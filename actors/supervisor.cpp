@@ -163,6 +163,7 @@ void supervisor_state::spawn_console() {
   cc.node = caf::actor_cast<node_actor>(self);
   cc.diagnostics = diag;
   cc.parent = self->address();
+  cc.pki = rt.pki;
   console = self->spawn<caf::monitored>(tandem::console, std::move(cc));
   if (rt.attach_console) rt.attach_console(console);
 }

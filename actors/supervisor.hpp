@@ -19,6 +19,7 @@
 #include "transports/opcua/client/link.hpp"
 #include "transports/opcua/face/pair_space.hpp"
 #include "transports/partner/link.hpp"
+#include "transports/partner/pki.hpp"
 #include "transports/smtp/mail.hpp"
 
 namespace tandem {
@@ -55,6 +56,9 @@ struct node_runtime {
                                                          std::shared_ptr<partner::link_events>)>
       make_partner_transport;
   uint16_t face_port = 0; ///< the OPC UA face's port, for the partner's death probe
+  /// The certificate store of the partner link's TLS (the CONSOLE's certs, approve, reject,
+  /// revoke); null: no partner link, or tests without one.
+  std::shared_ptr<partner::pki_store> pki;
   /// OPC UA client sessions on the face now; empty: not counted.
   std::function<size_t()> client_sessions;
   caf::timespan flush_timeout = std::chrono::seconds(5);

@@ -69,7 +69,7 @@ struct reader {
   }
 
   void read_node(const toml::table* t) {
-    section s(c, t, "node", {"name", "data_dir", "console_socket", "comment"});
+    section s(c, t, "node", {"name", "data_dir", "console_socket", "console_group", "comment"});
     auto& n = cfg.node;
     if (!s.has("name")) {
       c.error(s.position(), "node.name",
@@ -80,6 +80,9 @@ struct reader {
     if (s.str("data_dir", n.data_dir) && n.data_dir.empty())
       c.error(s.where("data_dir"), "node.data_dir", "must not be empty");
     s.str("console_socket", n.console_socket);
+    if (s.str("console_group", n.console_group) && n.console_group.empty())
+      c.error(s.where("console_group"), "node.console_group",
+              "must not be empty: leave it out for an owner-only console socket");
     s.str("comment", n.comment);
   }
 

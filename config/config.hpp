@@ -27,6 +27,7 @@ struct node_section {
   std::string name;
   std::string data_dir = "tandem-data"; ///< resolved: absolute, relative to the config file
   std::string console_socket;           ///< resolved: default <data_dir>/console.sock
+  std::string console_group; ///< "" = owner only (0600); else this group may use it too (0660)
   std::string comment;
 };
 

@@ -15,6 +15,9 @@ public:
   virtual uint64_t id() const = 0;
   /// Queues one reply line (a JSON document without the newline).
   virtual void send(std::string line) = 0;
+  /// Who is connected, for the audit trail: "uid 1000 (alice)" from the socket's peer
+  /// credentials; "" when unknown (tests).
+  virtual std::string who() const { return {}; }
 };
 
 /// A command line received from a console connection.

@@ -40,7 +40,8 @@ struct election_status {
   int64_t last_heartbeat_ms_ago = -1; ///< -1: none yet
   double rtt_ms = -1;
   int64_t partner_client_sessions = -1; ///< from the partner's info message; -1: not known
-  uint64_t takeovers = 0; ///< times this node became Running because the partner was lost
+  uint64_t takeovers = 0;     ///< times this node became Running because the partner was lost
+  std::string partner_reason; ///< why the partner is Faulted (a refused certificate), or ""
 };
 
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, node_role& x) {
@@ -53,7 +54,8 @@ typename Inspector::result_type inspect(Inspector& f, election_status& x) {
   return f(caf::meta::type_name("election_status"), x.name, x.role, x.config_digest,
            x.partner_config_digest, x.client_sessions, x.state, x.partner_state, x.partner_name,
            x.link, x.running_total_ms, x.term, x.maintenance, x.partner_maintenance,
-           x.last_heartbeat_ms_ago, x.rtt_ms, x.partner_client_sessions, x.takeovers);
+           x.last_heartbeat_ms_ago, x.rtt_ms, x.partner_client_sessions, x.takeovers,
+           x.partner_reason);
 }
 
 } // namespace tandem

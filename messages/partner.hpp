@@ -92,6 +92,7 @@ enum class partner_down_cause : uint8_t {
   protocol_error,    ///< malformed frame, unknown frame type, handshake out of order or too slow
   refused,           ///< the partner refused this node, or this node refused the partner
   version_mismatch,  ///< the partner speaks another major protocol version
+  untrusted,         ///< TLS: a certificate was refused (not trusted, expired, name mismatch)
 };
 
 inline const char* to_string(partner_down_cause c) {
@@ -110,6 +111,8 @@ inline const char* to_string(partner_down_cause c) {
     return "refused";
   case partner_down_cause::version_mismatch:
     return "version_mismatch";
+  case partner_down_cause::untrusted:
+    return "untrusted";
   }
   return "?";
 }

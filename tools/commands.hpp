@@ -64,6 +64,14 @@ struct passwd_options {
 };
 int run_passwd(const passwd_options& opts);
 
+struct cert_options {
+  std::string config_path;
+  std::vector<std::string> trust; ///< certificate files to put in trusted/
+  bool json = false;
+};
+/// This node's partner-link certificate (created when missing), optionally trusting others.
+int run_cert(const cert_options& opts);
+
 /// Renders a console reply document as text for people.
 std::string render_text(const std::string& command, const std::string& json_line);
 

@@ -87,6 +87,15 @@ int main(int argc, char** argv) {
   passwd->add_option("--iterations", popts.iterations, "PBKDF2 iterations (default 200000)")
       ->check(CLI::Range(10'000, 100'000'000));
 
+  cert_options certopts;
+  auto* cert = app.add_subcommand(
+      "cert", "Show this node's partner-link certificate (made when missing); --trust a partner's");
+  cert->add_option("-c,--config", certopts.config_path, "the node's configuration file")
+      ->required();
+  cert->add_option("--trust", certopts.trust,
+                   "a partner's certificate file (DER or PEM) to trust; may repeat");
+  cert->add_flag("--json", certopts.json, "print one JSON document");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -94,6 +103,7 @@ int main(int argc, char** argv) {
   }
   if (node->parsed()) return run_node(node_config);
   if (check->parsed()) return run_check(check_config, quiet);
+  if (cert->parsed()) return run_cert(certopts);
   if (ua->parsed()) return run_ua(uopts);
   if (passwd->parsed()) return run_passwd(popts);
   if (sim->parsed()) {

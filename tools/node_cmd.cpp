@@ -42,6 +42,8 @@
 #include "transports/http/server.hpp"
 #include "transports/opcua/face/pair_space.hpp"
 #include "transports/opcua/server/server.hpp"
+#include "transports/partner/pki.hpp"
+#include "transports/partner/tls_stream.hpp"
 #include "transports/smtp/mail.hpp"
 
 namespace tandem::tools {
@@ -266,10 +268,27 @@ int run_node(const std::string& config_path) {
     mail_sender = smtp::make_curl_sender(std::move(so));
   }
 
+  // The partner link's identity and trust list (docs/PKI.md): made on first start.
+  std::shared_ptr<partner::pki_store> pki;
+  std::shared_ptr<partner::tls_context> tls;
+  if (cfg.redundancy.node_role != config::role::independent) {
+    bool created = false;
+    pki = partner::pki_store::open(cfg.node.data_dir + "/pki", cfg.node.name, err, &created);
+    if (pki) tls = partner::tls_context::make(pki, err);
+    if (!pki || !tls) {
+      std::cerr << "tandem: " << err << "\n";
+      return exit_startup;
+    }
+    std::cout << "tandem: " << (created ? "created the " : "") << "partner-link certificate "
+              << pki->own().thumbprint << " (" << pki->own().subject << ") in " << pki->dir()
+              << std::endl;
+  }
+
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
   console_bridge bridge;
   transports::console_server console_srv(io, cfg.node.console_socket, bridge);
+  if (!cfg.node.console_group.empty()) console_srv.allow_group(cfg.node.console_group);
   if (!console_srv.start(err)) {
     std::cerr << "tandem: " << err << "\n";
     return exit_startup;
@@ -348,7 +367,7 @@ int run_node(const std::string& config_path) {
       rt.face_port = face->port();
       rt.client_sessions = [face] { return face->session_count(); };
     }
-    // The partner link of a master or backup (TCP now; TLS slots in here, issue 7).
+    // The partner link of a master or backup: always TLS with mutual authentication.
     if (cfg.redundancy.node_role != config::role::independent) {
       // A link port that cannot be opened at start is a configuration problem, said at once
       // like the face's (later, a restarted link retries instead).
@@ -359,8 +378,11 @@ int run_node(const std::string& config_path) {
         if (face) face->stop();
         return exit_startup;
       }
-      rt.make_partner_transport = [&io, o = tcp_link_options_from(cfg)](
-                                      partner_hello own, std::shared_ptr<partner::link_events> ev) {
+      auto o = tcp_link_options_from(cfg);
+      o.tls = tls;
+      rt.pki = pki;
+      rt.make_partner_transport = [&io, o](partner_hello own,
+                                           std::shared_ptr<partner::link_events> ev) {
         return partner::make_tcp_transport(io, o, std::move(own), std::move(ev));
       };
     }

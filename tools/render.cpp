@@ -144,6 +144,14 @@ std::string render_text(const std::string& command, const std::string& line) {
                       str(a, "source"), str(a, "text")});
     return table(rows);
   }
+  if (doc.contains("certs") && doc["certs"].is_array()) {
+    std::vector<std::vector<std::string>> rows = {
+        {"STATUS", "THUMBPRINT (SHA-1)", "SUBJECT", "NOT AFTER"}};
+    for (auto& c : doc["certs"])
+      rows.push_back(
+          {str(c, "status"), str(c, "thumbprint"), str(c, "subject"), str(c, "not_after")});
+    return (doc.value("ok", false) ? std::string("ok\n") : std::string()) + table(rows);
+  }
   if (doc.contains("identical") && doc.contains("differences")) {
     if (doc["identical"] == true) return "identical: both servers have the same address space\n";
     std::string out = "DIFFERENT:\n";

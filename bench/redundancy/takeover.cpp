@@ -17,6 +17,7 @@
 // The second form saturates the machine with H busy processes (default: one per core, plus one)
 // for M minutes and counts takeovers and node state changes, which must stay zero.
 
+#include <cstdlib>
 #include <sys/resource.h>
 
 #include "bench/failover/failover_common.hpp"
@@ -191,6 +192,19 @@ int main(int argc, char** argv) {
   };
   redundant_node master(dir, binary, "bench-master", config("master", link_m, link_b));
   redundant_node backup(dir, binary, "bench-backup", config("backup", link_b, link_m));
+  // Partner links are TLS: each node trusts the other's certificate before the first start
+  // (tandem cert, docs/PKI.md).
+  std::string pre_trust =
+      "set -e; B=" + binary + "; D=" + dir.path() +
+      "; $B cert -c $D/bench-master.toml >/dev/null; $B cert -c "
+      "$D/bench-backup.toml >/dev/null; $B cert -c $D/bench-master.toml "
+      "--trust $D/data-bench-backup/pki/own/certs/*.der >/dev/null; $B cert "
+      "-c $D/bench-backup.toml --trust $D/data-bench-master/pki/own/certs/*.der "
+      ">/dev/null";
+  if (std::system(pre_trust.c_str()) != 0) {
+    std::cerr << "cannot pre-trust the nodes' certificates with tandem cert\n";
+    return 1;
+  }
   if (!master.start() || !backup.start()) return 1;
   auto settled = [&] {
     return wait_until([&] { return master.state() == "Running" && backup.state() == "Standby"; },

@@ -52,4 +52,30 @@ nlohmann::json node_process::console(const std::string& line, int timeout_ms) {
   return j;
 }
 
+std::string make_cert(const temp_dir& dir, const std::string& name, const std::string& data_dir,
+                      std::string& cert_file, std::string& thumbprint) {
+  auto cfg = dir.write("cert-" + name + ".toml",
+                       "[node]\nname = \"" + name + "\"\ndata_dir = \"" + data_dir + "\"\n");
+  auto r = run_tandem({"cert", "-c", cfg, "--json"});
+  if (r.code != 0) return "tandem cert for " + name + " failed: " + r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (j.is_discarded() || !j.contains("own")) return "tandem cert printed no JSON: " + r.out;
+  cert_file = j["own"].value("file", "");
+  thumbprint = j["own"].value("thumbprint", "");
+  return "";
+}
+
+std::string pre_trust(const temp_dir& dir, const std::string& name_a, const std::string& data_a,
+                      const std::string& name_b, const std::string& data_b) {
+  std::string file_a, file_b, tp;
+  if (auto e = make_cert(dir, name_a, data_a, file_a, tp); !e.empty()) return e;
+  if (auto e = make_cert(dir, name_b, data_b, file_b, tp); !e.empty()) return e;
+  auto trust = [&](const std::string& name, const std::string& file) -> std::string {
+    auto r = run_tandem({"cert", "-c", dir.file("cert-" + name + ".toml"), "--trust", file});
+    return r.code == 0 ? "" : "tandem cert --trust for " + name + " failed: " + r.err;
+  };
+  if (auto e = trust(name_a, file_b); !e.empty()) return e;
+  return trust(name_b, file_a);
+}
+
 } // namespace tandem::test

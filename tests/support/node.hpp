@@ -41,4 +41,17 @@ private:
   std::unique_ptr<child_process> proc_;
 };
 
+/// Pairs two nodes' partner-link certificates before their first start, as an integrator
+/// pre-provisions them (docs/PKI.md): `tandem cert` makes each node's identity in its data_dir
+/// (absolute path) and `tandem cert --trust` puts each one's certificate in the other's trusted/.
+/// Partner links are always TLS; this is how tests (and plants) skip the console approval.
+/// Returns "" or what went wrong.
+std::string pre_trust(const temp_dir& dir, const std::string& name_a, const std::string& data_a,
+                      const std::string& name_b, const std::string& data_b);
+
+/// `tandem cert` for one node (made when missing); its certificate file in `cert_file` and its
+/// thumbprint in `thumbprint`. Returns "" or what went wrong.
+std::string make_cert(const temp_dir& dir, const std::string& name, const std::string& data_dir,
+                      std::string& cert_file, std::string& thumbprint);
+
 } // namespace tandem::test

@@ -1,12 +1,17 @@
 #include "transports/console/server.hpp"
 
 #include <atomic>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <set>
 #include <utility>
+#include <vector>
 
+#include <grp.h>
+#include <pwd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +25,19 @@ namespace tandem::transports {
 namespace asio = boost::asio;
 using local = asio::local::stream_protocol;
 
+std::string peer_user(int fd) {
+  struct ucred cred {};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return "uid ?";
+  std::string who = "uid " + std::to_string(cred.uid);
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  char buf[1024];
+  if (::getpwuid_r(cred.uid, &pw, buf, sizeof buf, &found) == 0 && found)
+    who += std::string(" (") + found->pw_name + ")";
+  return who;
+}
+
 namespace {
 
 std::atomic<uint64_t> next_peer_id{1};
@@ -29,9 +47,11 @@ public:
   session(local::socket sock, console_handler& handler, const console_limits& limits,
           std::function<void(uint64_t)> on_gone)
       : sock_(std::move(sock)), strand_(asio::make_strand(sock_.get_executor())), handler_(handler),
-        limits_(limits), on_gone_(std::move(on_gone)), id_(next_peer_id++) {}
+        limits_(limits), on_gone_(std::move(on_gone)), id_(next_peer_id++),
+        who_(peer_user(sock_.native_handle())) {}
 
   uint64_t id() const override { return id_; }
+  std::string who() const override { return who_; }
 
   void send(std::string line) override {
     line += '\n';
@@ -121,6 +141,7 @@ private:
   console_limits limits_;
   std::function<void(uint64_t)> on_gone_;
   uint64_t id_;
+  std::string who_;
   std::array<char, 4096> buf_{};
   std::string line_;
   bool discarding_ = false;
@@ -210,7 +231,29 @@ bool console_server::start(std::string& error) {
     acc.bind(local::endpoint(path_), ec);
     ::umask(old);
   }
-  if (!ec && ::chmod(path_.c_str(), 0600) != 0)
+  if (!ec && !group_.empty()) {
+    // Members of node.console_group may use the console too: the socket is given to that group.
+    struct group gr {};
+    struct group* found = nullptr;
+    std::vector<char> buf(16384);
+    if (::getgrnam_r(group_.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || !found) {
+      error = "node.console_group: no group '" + group_ + "' on this machine";
+      boost::system::error_code ignored;
+      acc.close(ignored);
+      ::unlink(path_.c_str());
+      return false;
+    }
+    if (::chown(path_.c_str(), static_cast<uid_t>(-1), found->gr_gid) != 0) {
+      error = "node.console_group: cannot give the console socket " + path_ + " to group '" +
+              group_ + "': " + std::strerror(errno) +
+              " (the node's user must be a member of that group)";
+      boost::system::error_code ignored;
+      acc.close(ignored);
+      ::unlink(path_.c_str());
+      return false;
+    }
+  }
+  if (!ec && ::chmod(path_.c_str(), group_.empty() ? 0600 : 0660) != 0)
     ec = boost::system::error_code(errno, boost::system::system_category());
   if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {

@@ -14,6 +14,9 @@
 
 namespace tandem::transports {
 
+/// "uid 1000 (alice)" for a connected Unix socket's peer (SO_PEERCRED); "uid ?" when unknown.
+std::string peer_user(int fd);
+
 /// Receives what console connections say. Called on the transport's thread; must not block.
 class console_handler {
 public:
@@ -35,9 +38,13 @@ public:
                  console_limits limits = {});
   ~console_server();
 
-  /// Creates the socket (mode 0600) and starts accepting. A stale socket file left by a dead
-  /// node is replaced; a live one (another node answering) is an error.
+  /// Creates the socket (mode 0600, or 0660 owned by `group` when one is set) and starts
+  /// accepting. A stale socket file left by a dead node is replaced; a live one (another node
+  /// answering) is an error, and so is a group that does not exist.
   bool start(std::string& error);
+
+  /// The group (node.console_group) whose members may use the console too; call before start().
+  void allow_group(std::string group) { group_ = std::move(group); }
 
   /// Stops accepting and removes the socket file; open connections are closed. Thread-safe.
   void stop();
@@ -48,6 +55,7 @@ private:
   struct impl;
   std::shared_ptr<impl> impl_;
   std::string path_;
+  std::string group_;
 };
 
 } // namespace tandem::transports

@@ -13,6 +13,7 @@
 
 #include "transports/partner/session.hpp"
 #include "transports/partner/stream.hpp"
+#include "transports/partner/tls_stream.hpp"
 
 namespace tandem::partner {
 
@@ -50,6 +51,8 @@ public:
   /// Closes without a report (transport stop).
   void kill();
   bool handshaking() const { return !sess_.up() && !finished_; }
+  /// Closes the link when the peer's certificate is no longer trusted (operator revoke/reject).
+  void recheck_trust();
 
 private:
   void read();
@@ -92,6 +95,41 @@ struct core : std::enable_shared_from_this<core> {
   std::map<uint64_t, std::weak_ptr<connection>> conns;
   bool stopped = false;
   std::chrono::milliseconds delay{0}; ///< fault delay_link
+  size_t tls_pending = 0;             ///< accepted connections in their TLS handshake
+
+  /// Wraps a connected socket: plain TCP, or TLS whose handshake runs first; then the
+  /// connection (HELLO…) starts. A failed TLS handshake reports down with its cause.
+  void connected(uint64_t id, bool inbound, tcp::socket s) {
+    if (!opts.tls) {
+      auto c = std::make_shared<connection>(shared_from_this(), id, inbound,
+                                            std::make_unique<tcp_stream>(std::move(s)));
+      conns[id] = c;
+      return c->start();
+    }
+    auto holder = std::make_shared<std::unique_ptr<tls_stream>>(
+        std::make_unique<tls_stream>(std::move(s), opts.tls));
+    if (inbound) ++tls_pending;
+    auto* raw = holder->get();
+    raw->handshake(inbound, opts.handshake_timeout,
+                   [self = shared_from_this(), id, inbound, holder](tls_failure f) {
+                     if (inbound) --self->tls_pending;
+                     if (self->stopped) return (*holder)->close();
+                     if (!f.text.empty()) {
+                       (*holder)->close();
+                       // No address in the text: the actor tells each distinct failure once, and a
+                       // retry comes from a new port every time.
+                       return self->events->down(pl_down{id, f.cause, std::move(f.text), false});
+                     }
+                     auto c = std::make_shared<connection>(self, id, inbound, std::move(*holder));
+                     self->conns[id] = c;
+                     c->start();
+                   });
+  }
+
+  void recheck_trust() {
+    for (auto& [id, weak] : conns)
+      if (auto c = weak.lock()) c->recheck_trust();
+  }
 
   void forget(uint64_t id) { conns.erase(id); }
 
@@ -119,15 +157,12 @@ struct core : std::enable_shared_from_this<core> {
         size_t pending = 0;
         for (auto& [id, weak] : self->conns)
           if (auto c = weak.lock(); c && c->handshaking()) ++pending;
+        pending += self->tls_pending;
         if (pending >= self->opts.max_pending) {
           error_code ignored;
           s.close(ignored); // a flood of connections: the real partner retries
         } else {
-          auto id = self->next_id++;
-          auto c = std::make_shared<connection>(self, id, true,
-                                                std::make_unique<tcp_stream>(std::move(s)));
-          self->conns[id] = c;
-          c->start();
+          self->connected(self->next_id++, true, std::move(s));
         }
       }
       self->start_accept();
@@ -183,10 +218,7 @@ struct core : std::enable_shared_from_this<core> {
               return self->events->down(pl_down{id, partner_down_cause::closed,
                                                 "cannot connect to " + where + ": " + why, false});
             }
-            auto c = std::make_shared<connection>(self, id, false,
-                                                  std::make_unique<tcp_stream>(std::move(*sock)));
-            self->conns[id] = c;
-            c->start();
+            self->connected(id, false, std::move(*sock));
           });
         });
   }
@@ -298,6 +330,8 @@ void connection::read() {
       asio::buffer(buf_), [self = shared_from_this()](const error_code& ec, size_t n) {
         if (self->closed_ || self->finished_) return;
         if (ec) {
+          if (auto why = self->stream_->refusal(ec); !why.empty())
+            return self->finish(partner_down_cause::untrusted, why, false, true);
           std::string text;
           if (ec == asio::error::eof)
             text = self->sess_.up() ? "the partner closed the connection"
@@ -318,9 +352,22 @@ void connection::handle(std::vector<session_event>& events) {
   for (auto& e : events) {
     if (finished_) return;
     switch (e.what) {
-    case session_event::kind::hello:
+    case session_event::kind::hello: {
+      auto cert_name = stream_->peer_name();
+      if (!stream_->peer_thumbprint().empty() && cert_name != e.hello.node_name) {
+        // A trusted certificate proves who holds the key; a HELLO naming someone else is a lie.
+        auto text = "the peer's HELLO names it " + e.hello.node_name +
+                    " but its certificate is issued to " + cert_name + " (thumbprint " +
+                    stream_->peer_thumbprint() + ")";
+        std::vector<session_event> more;
+        sess_.close("certificate does not match the node name", partner_down_cause::untrusted, text,
+                    more);
+        pump();
+        return finish(partner_down_cause::untrusted, text, false, true);
+      }
       core_->events->hello(pl_hello{id_, inbound_, std::move(e.hello)});
       break;
+    }
     case session_event::kind::up:
       deadline_.cancel();
       core_->events->up(pl_up{id_, stream_->remote_host(), stream_->remote_port()});
@@ -426,6 +473,14 @@ void connection::close(const std::string& reason, bool report, partner_down_caus
   finish(cause, std::move(text), false, report);
 }
 
+void connection::recheck_trust() {
+  auto tp = stream_->peer_thumbprint();
+  if (finished_ || tp.empty() || core_->opts.tls->pki().is_trusted(tp)) return;
+  close("this node no longer trusts your certificate", true, partner_down_cause::untrusted,
+        "certificate no longer trusted (revoked or rejected by an operator): thumbprint " + tp +
+            ", " + stream_->peer_name());
+}
+
 void connection::drop() {
   if (finished_) return;
   finish(partner_down_cause::closed, "the link was dropped (fault drop_link)", true, true);
@@ -440,7 +495,19 @@ class tcp_transport : public link_transport {
 public:
   tcp_transport(asio::io_context& io, tcp_link_options opts, partner_hello own,
                 std::shared_ptr<link_events> events)
-      : core_(std::make_shared<core>(io, std::move(opts), std::move(own), std::move(events))) {}
+      : core_(std::make_shared<core>(io, std::move(opts), std::move(own), std::move(events))) {
+    if (core_->opts.tls) {
+      std::weak_ptr<core> weak = core_;
+      core_->opts.tls->pki().on_change([weak] {
+        auto c = weak.lock();
+        if (!c) return false;
+        asio::post(c->strand, [c] {
+          if (!c->stopped) c->recheck_trust();
+        });
+        return true;
+      });
+    }
+  }
   ~tcp_transport() override { stop(); }
 
   std::string listen() override {

@@ -18,6 +18,10 @@
 #include "transports/partner/protocol.hpp"
 
 namespace tandem::partner {
+class tls_context;
+}
+
+namespace tandem::partner {
 
 /// Where a transport's reports go. Called from the transport's strand; must not block.
 class link_events {
@@ -86,9 +90,15 @@ struct tcp_link_options {
   std::chrono::milliseconds handshake_timeout{3000}; ///< from TCP connect to link up
   std::chrono::milliseconds probe_timeout{1000};
   size_t max_pending = 4; ///< accepted connections still in their handshake, at most
+  /// TLS with mutual authentication (tls_stream.hpp) on every connection, before the HELLO. A node
+  /// always sets it (tools/node_cmd.cpp); null (plain TCP) is left for the transport's own tests.
+  std::shared_ptr<tls_context> tls;
 };
 
-/// The real transport: TCP on `io` (all of it on one strand).
+/// The real transport: TCP (TLS when `opts.tls` is set) on `io` (all of it on one strand). With
+/// TLS, a certificate the peer presents that is not trusted is reported as down with cause
+/// `untrusted` (never a hello), and when an operator withdraws trust in a connected partner's
+/// certificate (pki_store::revoke/reject) the link is closed at once with that cause.
 std::unique_ptr<link_transport> make_tcp_transport(boost::asio::io_context& io,
                                                    tcp_link_options opts, partner_hello own,
                                                    std::shared_ptr<link_events> events);

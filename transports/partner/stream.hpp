@@ -30,6 +30,12 @@ public:
   /// Remote address ("" when not connected) and port, for diagnostics and the death probe.
   virtual std::string remote_host() const = 0;
   virtual uint16_t remote_port() const = 0;
+  /// The authenticated peer (TLS): its certificate's thumbprint and common name; "" for plain TCP.
+  virtual std::string peer_thumbprint() const { return {}; }
+  virtual std::string peer_name() const { return {}; }
+  /// When a read or write error means the peer refused this node's certificate, says so for
+  /// people ("" otherwise): the link then reports it as untrusted, not as a network failure.
+  virtual std::string refusal(const boost::system::error_code&) const { return {}; }
 };
 
 /// Plain TCP.

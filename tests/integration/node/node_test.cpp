@@ -52,7 +52,8 @@ protected:
     return k;
   }
   void mark(test::node_process& n) {
-    // Each injected (harmless) fault records one fault_injected event.
+    // Each injected (harmless) fault records two events: console_command (who ran it), then
+    // fault_injected.
     auto j = n.console("inject stall_actor console 1");
     ASSERT_EQ(j, json({{"ok", true}})) << j.dump();
   }
@@ -154,7 +155,7 @@ TEST_F(node_it, sigkill_then_restart_shows_old_events_followed_by_new_ones) {
   mark(*n);
   mark(*n);
   auto before = events(*n);
-  ASSERT_EQ(before.size(), 3u);
+  ASSERT_EQ(before.size(), 5u);
   n->proc().signal(SIGKILL);
   ASSERT_EQ(n->proc().wait(10s), 128 + SIGKILL);
   n->restart();
@@ -162,11 +163,12 @@ TEST_F(node_it, sigkill_then_restart_shows_old_events_followed_by_new_ones) {
   ASSERT_TRUE(n->wait_ready(why)) << why;
   mark(*n);
   auto after = events(*n);
-  ASSERT_EQ(after.size(), 5u);
+  ASSERT_EQ(after.size(), 8u);
   for (size_t i = 0; i < before.size(); ++i)
     EXPECT_EQ(after[i], before[i]) << i;
-  EXPECT_EQ(after[3]["kind"], "node_started");
-  EXPECT_EQ(after[4]["kind"], "fault_injected");
+  EXPECT_EQ(after[5]["kind"], "node_started");
+  EXPECT_EQ(after[6]["kind"], "console_command");
+  EXPECT_EQ(after[7]["kind"], "fault_injected");
   for (size_t i = 1; i < after.size(); ++i)
     EXPECT_GT(after[i]["seq"].get<uint64_t>(), after[i - 1]["seq"].get<uint64_t>());
 }
@@ -177,7 +179,7 @@ TEST_F(node_it, max_events_is_respected_across_restarts) {
     mark(*n);
   auto first = events(*n);
   ASSERT_EQ(first.size(), 4u);
-  EXPECT_EQ(first.back()["seq"], 7);
+  EXPECT_EQ(first.back()["seq"], 13);
   n->proc().signal(SIGKILL);
   n->proc().wait(10s);
   n->restart();
@@ -188,7 +190,7 @@ TEST_F(node_it, max_events_is_respected_across_restarts) {
   EXPECT_EQ(second[0], first[1]);
   EXPECT_EQ(second[2], first[3]);
   EXPECT_EQ(second[3]["kind"], "node_started");
-  EXPECT_EQ(second[3]["seq"], 8);
+  EXPECT_EQ(second[3]["seq"], 14);
 }
 
 TEST_F(node_it, sigterm_stops_cleanly_and_records_the_stop) {

@@ -52,6 +52,10 @@ protected:
         FAIL() << cmd << "failed: " << r.err;
       }
     }
+    // Partner links are TLS: the two nodes trust each other's certificates from the start.
+    ASSERT_EQ(test::pre_trust(dir, "plant-a", dir.path() + "/data-plant-a", "plant-b",
+                              dir.path() + "/data-plant-b"),
+              "");
   }
   void TearDown() override {
     a.reset();

@@ -30,6 +30,13 @@ class redundancy_it : public ::testing::Test {
 protected:
   uint16_t port_a = test::free_port(), port_b = test::free_port();
 
+  // Partner links are TLS: the two nodes trust each other's certificates from the start.
+  void SetUp() override {
+    ASSERT_EQ(test::pre_trust(dir, "plant-a", dir.path() + "/data-plant-a", "plant-b",
+                              dir.path() + "/data-plant-b"),
+              "");
+  }
+
   std::string config(const std::string& name, const std::string& role, uint16_t listen,
                      uint16_t partner, const std::string& recovery) {
     return "[node]\nname = \"" + name + "\"\ndata_dir = \"data-" + name +

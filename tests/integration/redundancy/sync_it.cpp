@@ -38,6 +38,10 @@ protected:
       ASSERT_TRUE(test::wait_for(
           [&] { return !s->running() || s->out().find("ready ") != std::string::npos; }, 15s))
           << s->err();
+    // Partner links are TLS: the two nodes trust each other's certificates from the start.
+    ASSERT_EQ(test::pre_trust(dir, "plant-a", dir.path() + "/data-plant-a", "plant-b",
+                              dir.path() + "/data-plant-b"),
+              "");
   }
 
   std::string sim_url(int i) const {

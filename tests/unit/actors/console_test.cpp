@@ -18,7 +18,7 @@ namespace {
 
 class console_test : public test::actor_fixture {
 protected:
-  void start(bool fault_injection) {
+  void start(bool fault_injection, std::shared_ptr<partner::pki_store> pki = nullptr) {
     config::node_config c;
     c.node.name = "n1";
     c.debug.fault_injection = fault_injection;
@@ -31,6 +31,7 @@ protected:
     rt.events = store;
     rt.wall_now = [this] { return wall_now(); };
     rt.attach_console = [this](const console_actor& a) { con = a; };
+    rt.pki = pki;
     node = sys.spawn(supervisor, c, rt);
     run();
   }
@@ -168,8 +169,9 @@ TEST_F(console_test, follow_streams_new_events_in_order_until_the_connection_clo
   ASSERT_EQ(first[0]["events"].size(), 1u);
   one("inject fail_storage_write 1"); // records fault_injected (and storage_write_failed)
   auto streamed = follower->take();
-  ASSERT_GE(streamed.size(), 1u);
-  EXPECT_EQ(streamed[0]["event"]["kind"], "fault_injected");
+  ASSERT_GE(streamed.size(), 2u);
+  EXPECT_EQ(streamed[0]["event"]["kind"], "console_command"); // the audit line of the inject
+  EXPECT_EQ(streamed[1]["event"]["kind"], "fault_injected");
   uint64_t last = 0;
   for (auto& s : streamed) {
     EXPECT_GT(s["event"]["seq"].get<uint64_t>(), last);
@@ -179,6 +181,86 @@ TEST_F(console_test, follow_streams_new_events_in_order_until_the_connection_clo
   run();
   one("inject fail_storage_write 1");
   EXPECT_TRUE(follower->take().empty());
+}
+
+/// A console connection of a known user, as SO_PEERCRED gives it.
+class user_peer : public test::recording_peer {
+public:
+  using recording_peer::recording_peer;
+  std::string who() const override { return "uid 1234 (olga)"; }
+};
+
+TEST_F(console_test, certs_lists_approve_reject_revoke_move_and_each_is_logged_with_the_user) {
+  std::string err;
+  auto pki = partner::pki_store::open(dir.file("pki"), "n1", err);
+  ASSERT_TRUE(pki) << err;
+  auto other = partner::pki_store::open(dir.file("other"), "n2", err);
+  ASSERT_TRUE(other) << err;
+  partner::cert_info seen;
+  ASSERT_EQ(pki->check(other->own().der, seen, 0), partner::pki_store::verdict::untrusted);
+  start(false, pki);
+  auto olga = std::make_shared<user_peer>(9);
+  auto list = cmd("certs", olga).at(0)["certs"];
+  ASSERT_EQ(list.size(), 2u) << list.dump();
+  EXPECT_EQ(list[0]["status"], "own");
+  EXPECT_EQ(list[0]["own"], true);
+  EXPECT_EQ(list[0]["thumbprint"], pki->own().thumbprint);
+  EXPECT_EQ(list[1]["status"], "rejected");
+  EXPECT_EQ(list[1]["subject"], "CN=n2, O=Tandem");
+  for (auto* f : {"thumbprint", "subject", "not_after", "status"})
+    EXPECT_TRUE(list[1].contains(f)) << f;
+  const std::string tp = other->own().thumbprint;
+  auto j = cmd("approve " + tp, olga).at(0);
+  EXPECT_EQ(j["ok"], true) << j.dump();
+  EXPECT_EQ(j["certs"][1]["status"], "trusted");
+  EXPECT_TRUE(pki->is_trusted(tp));
+  EXPECT_EQ(cmd("revoke " + tp, olga).at(0)["ok"], true);
+  EXPECT_FALSE(pki->is_trusted(tp));
+  EXPECT_EQ(cmd("reject " + tp, olga).at(0)["ok"], true);
+  auto e = cmd("approve 12345", olga).at(0).value("error", "");
+  EXPECT_NE(e.find("not a thumbprint"), std::string::npos) << e;
+  e = cmd("revoke " + tp, olga).at(0).value("error", "");
+  EXPECT_NE(e.find("is not trusted"), std::string::npos) << e;
+  EXPECT_NE(cmd("approve", olga).at(0).value("error", "").find("usage: approve THUMBPRINT"),
+            std::string::npos);
+
+  auto events = one("events 100")["events"];
+  std::vector<std::string> kinds, texts;
+  for (auto& ev : events) {
+    kinds.push_back(ev["kind"]);
+    texts.push_back(ev["text"]);
+  }
+  auto has = [&](const std::string& kind, const std::string& text) {
+    for (size_t i = 0; i < kinds.size(); ++i)
+      if (kinds[i] == kind && texts[i] == text) return true;
+    return false;
+  };
+  EXPECT_TRUE(has("certificate_approved",
+                  "uid 1234 (olga) approved certificate " + tp + " (CN=n2, O=Tandem)"))
+      << events.dump();
+  EXPECT_TRUE(has("certificate_revoked",
+                  "uid 1234 (olga) revoked certificate " + tp + " (CN=n2, O=Tandem)"));
+  EXPECT_TRUE(has("console_command", "uid 1234 (olga) ran 'approve " + tp + "'"));
+  EXPECT_TRUE(has("console_command", "uid 1234 (olga) ran 'reject " + tp + "'"));
+  // Reading commands are not audited.
+  for (size_t i = 0; i < kinds.size(); ++i)
+    EXPECT_EQ(texts[i].find("ran 'certs'"), std::string::npos) << texts[i];
+}
+
+TEST_F(console_test, commands_that_change_state_are_logged_with_the_user_even_when_refused) {
+  start(false);
+  auto olga = std::make_shared<user_peer>(9);
+  cmd("maintenance on", olga);
+  cmd("inject drop_link", olga); // refused: fault injection is off, still recorded
+  cmd("switch line1 secondary", olga);
+  cmd("status", olga);
+  auto events = one("events 100")["events"];
+  std::string all;
+  for (auto& ev : events)
+    if (ev["kind"] == "console_command") all += ev["text"].get<std::string>() + "\n";
+  EXPECT_EQ(all, "uid 1234 (olga) ran 'maintenance on'\nuid 1234 (olga) ran 'inject drop_link'\n"
+                 "uid 1234 (olga) ran 'switch line1 secondary'\n");
+  EXPECT_NE(cmd("certs", olga).at(0).value("error", "").find("no partner link"), std::string::npos);
 }
 
 TEST(console_words, split_command_handles_quotes_and_escapes) {
@@ -271,8 +353,7 @@ TEST_F(console_records_test, history_answers_values_as_json_and_says_what_is_wro
   EXPECT_EQ(j["values"][0]["origin"], "n1");
   EXPECT_EQ(j["truncated"], false);
   EXPECT_EQ(one("history line1 ns=1;s=A --since 2025-12-31T23:59:58Z")["values"].size(), 2u);
-  EXPECT_EQ(one("history line1 ns=1;s=A --since 2026-01-01T00:59:58.5+01:00")["values"].size(),
-            1u);
+  EXPECT_EQ(one("history line1 ns=1;s=A --since 2026-01-01T00:59:58.5+01:00")["values"].size(), 1u);
   EXPECT_EQ(one("history line1 ns=1;s=A --since -1500ms")["values"].size(), 1u);
   auto limited = one("history line1 ns=1;s=A --limit 2");
   EXPECT_EQ(limited["values"].size(), 2u);

@@ -378,6 +378,16 @@ TEST(ConfigRules, ConsoleSocketPathTooLong) {
   EXPECT_TRUE(ok.ok()) << dump(ok);
 }
 
+TEST(ConfigRules, ConsoleGroupIsReadAndMustNotBeEmpty) {
+  auto ok = parse("[node]\nname = \"n\"\nconsole_group = \"operators\"\n", "t.toml");
+  ASSERT_TRUE(ok.ok()) << dump(ok);
+  EXPECT_EQ(ok.config->node.console_group, "operators");
+  auto none = parse("[node]\nname = \"n\"\n", "t.toml");
+  EXPECT_EQ(none.config->node.console_group, "");
+  auto r = parse("[node]\nname = \"n\"\nconsole_group = \"\"\n", "t.toml");
+  expect_error(r, "node.console_group", {"must not be empty"}, 3, 17);
+}
+
 TEST(ConfigRules, ExplicitConsoleSocketTooLongAfterResolving) {
   auto r = parse("[node]\nname = \"n\"\nconsole_socket = \"" + std::string(90, 's') + "\"\n",
                  "/" + std::string(20, 'c') + "/x.toml");

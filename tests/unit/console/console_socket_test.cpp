@@ -4,7 +4,9 @@
 #include <mutex>
 #include <thread>
 
+#include <grp.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <gtest/gtest.h>
@@ -22,6 +24,7 @@ namespace {
 class echo_handler : public transports::console_handler {
 public:
   void on_line(std::shared_ptr<console_peer> peer, std::string line) override {
+    if (line == "who") return peer->send("{\"who\": \"" + peer->who() + "\"}");
     peer->send("{\"echo\": \"" + line + "\"}");
   }
   void on_close(uint64_t id) override {
@@ -62,6 +65,47 @@ TEST_F(console_socket, is_created_with_mode_0600) {
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0600);
+}
+
+TEST_F(console_socket, knows_the_user_id_of_whoever_is_connected) {
+  transports::console_client c;
+  std::string err;
+  ASSERT_TRUE(c.connect(path, err)) << err;
+  ASSERT_TRUE(c.send_line("who", err));
+  auto r = c.read_line(5000, err);
+  ASSERT_TRUE(r) << err;
+  // SO_PEERCRED: this test process's own uid, with its user name when it has one.
+  EXPECT_NE(r->find("\"uid " + std::to_string(::getuid())), std::string::npos) << *r;
+}
+
+TEST(console_socket_group, a_configured_group_may_use_the_socket_and_a_missing_one_is_an_error) {
+  test::temp_dir dir;
+  boost::asio::io_context io;
+  echo_handler handler;
+  struct group* g = ::getgrgid(::getgid());
+  ASSERT_NE(g, nullptr);
+  std::string group_name = g->gr_name;
+  {
+    transports::console_server srv(io, dir.file("g.sock"), handler);
+    srv.allow_group(group_name);
+    std::string err;
+    ASSERT_TRUE(srv.start(err)) << err;
+    struct stat st {};
+    ASSERT_EQ(::stat(dir.file("g.sock").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0660);
+    EXPECT_EQ(st.st_gid, ::getgid());
+    srv.stop();
+    io.run();
+  }
+  io.restart();
+  transports::console_server bad(io, dir.file("h.sock"), handler);
+  bad.allow_group("no-such-group-tandem");
+  std::string err;
+  EXPECT_FALSE(bad.start(err));
+  EXPECT_NE(err.find("node.console_group: no group 'no-such-group-tandem'"), std::string::npos)
+      << err;
+  struct stat st {};
+  EXPECT_NE(::stat(dir.file("h.sock").c_str(), &st), 0) << "no socket left behind";
 }
 
 TEST_F(console_socket, answers_each_line_in_order) {
