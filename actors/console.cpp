@@ -278,19 +278,6 @@ void cmd_switch(console_ptr self, const std::shared_ptr<console_peer>& peer,
           [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
 }
 
-nlohmann::json sync_json(const sync_status& s) {
-  using nlohmann::json;
-  auto or_null = [](auto v, bool known) { return known ? json(v) : json(nullptr); };
-  return {
-      {"state", s.state},
-      {"syncs", s.syncs},
-      {"pulled", {{"history", s.history}, {"alarms", s.alarms}, {"events", s.events}}},
-      {"last_sync_ms", or_null(s.last_sync_ms, s.last_sync_ms >= 0)},
-      {"live", {{"history", s.live_history}, {"alarms", s.live_alarms}, {"events", s.live_events}}},
-      {"lag_ms", or_null(s.lag_ms, s.lag_ms >= 0)},
-      {"last_error", or_null(s.last_error, !s.last_error.empty())}};
-}
-
 void cmd_node(console_ptr self, const std::shared_ptr<console_peer>& peer,
               const std::vector<std::string>& w) {
   if (w.size() != 1) return reply_error(peer, "usage: node (it takes no arguments)");
@@ -299,41 +286,14 @@ void cmd_node(console_ptr self, const std::shared_ptr<console_peer>& peer,
   self->request(node, timeout, atom::node_info_v)
       .then(
           [self, peer, node, timeout](election_status& es) {
-            using nlohmann::json;
-            auto or_null = [](auto v, bool known) { return known ? json(v) : json(nullptr); };
-            json me = {{"name", es.name},
-                       {"role", es.role},
-                       {"state", es.state},
-                       {"running_total_ms", es.running_total_ms},
-                       {"term", es.term},
-                       {"config_digest", es.config_digest},
-                       {"client_sessions", or_null(es.client_sessions, es.client_sessions >= 0)},
-                       {"maintenance", es.maintenance}};
-            if (es.role == "independent") return reply(peer, {{"self", me}, {"partner", nullptr}});
-            std::string match = es.partner_config_digest.empty()               ? "unknown"
-                                : es.partner_config_digest == es.config_digest ? "match"
-                                                                               : "mismatch";
-            json partner = {
-                {"name", es.partner_name},
-                {"state", es.partner_state},
-                {"link", es.link},
-                {"last_heartbeat_ms_ago",
-                 or_null(es.last_heartbeat_ms_ago, es.last_heartbeat_ms_ago >= 0)},
-                {"rtt_ms", or_null(es.rtt_ms, es.rtt_ms >= 0)},
-                {"config_match", match},
-                {"sync", "not_synced"},
-                {"client_sessions",
-                 or_null(es.partner_client_sessions, es.partner_client_sessions >= 0)},
-                {"maintenance", es.partner_maintenance},
-                {"reason", es.partner_reason.empty() ? json(nullptr) : json(es.partner_reason)}};
+            auto doc = std::make_shared<nlohmann::json>(to_json(es));
+            if (es.role == "independent") return reply(peer, *doc);
             // SYNC answers for itself: `sync` of the partner (whether this node holds what the
             // partner recorded) and this node's sync details.
-            auto doc = std::make_shared<json>(json{{"self", me}, {"partner", partner}});
             self->request(node, timeout, atom::sync_v)
                 .then(
                     [peer, doc](sync_status& s) {
-                      (*doc)["partner"]["sync"] = s.state;
-                      (*doc)["self"]["sync"] = sync_json(s);
+                      add_sync(*doc, s);
                       reply(peer, *doc);
                     },
                     [peer, doc](caf::error&) { reply(peer, *doc); });

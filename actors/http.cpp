@@ -194,10 +194,8 @@ template <class Done> void gather_status(http_ptr self, Done done) {
   auto finish = [a, done]() mutable {
     if (--a->pending != 0) return;
     // SYNC answers for itself, as in the console's `node`.
-    if (a->has_sync && a->node.is_object() && a->node["partner"].is_object()) {
-      a->node["partner"]["sync"] = a->sync.state;
-      a->node["self"]["sync"] = to_json(a->sync);
-    }
+    if (a->has_sync && a->node.is_object() && a->node["partner"].is_object())
+      add_sync(a->node, a->sync);
     done(std::move(a->status), std::move(a->node));
   };
   auto& cfg = self->state.cfg;

@@ -206,9 +206,16 @@ nlohmann::json to_json(const election_status& es) {
         {"config_match", match},
         {"sync", "not_synced"},
         {"client_sessions", or_null(es.partner_client_sessions, es.partner_client_sessions >= 0)},
-        {"maintenance", es.partner_maintenance}};
+        {"maintenance", es.partner_maintenance},
+        {"reason", or_null(es.partner_reason, !es.partner_reason.empty())}};
   }
   return {{"self", me}, {"partner", partner}};
+}
+
+void add_sync(nlohmann::json& node_doc, const sync_status& s) {
+  if (node_doc.contains("partner") && node_doc["partner"].is_object())
+    node_doc["partner"]["sync"] = s.state;
+  node_doc["self"]["sync"] = to_json(s);
 }
 
 nlohmann::json to_json(const sync_status& s) {

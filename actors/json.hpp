@@ -43,6 +43,9 @@ nlohmann::json to_json(const election_status& es);
 
 /// SYNC's details in the `node` document's `self.sync` (as the console's `node`).
 nlohmann::json to_json(const sync_status& s);
+/// Puts SYNC's part into a `node` document (to_json of election_status): `partner.sync` (its
+/// state word) and `self.sync` (the details).
+void add_sync(nlohmann::json& node_doc, const sync_status& s);
 
 /// `{"error": text}`
 nlohmann::json error_json(const std::string& text);
