@@ -88,7 +88,8 @@ private:
         buf[n - 1] ^= 0x5a; // inside the record's encrypted body or tag
         done_ = true;
       }
-      if (::write(to, buf, static_cast<size_t>(n)) != n) break;
+      // MSG_NOSIGNAL: a side that closed must end the relay, not the test (SIGPIPE).
+      if (::send(to, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
     }
     ::shutdown(to, SHUT_RDWR);
     ::shutdown(from, SHUT_RDWR);
