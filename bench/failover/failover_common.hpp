@@ -43,6 +43,7 @@
 #include "transports/opcua/client/client.hpp"
 #include "transports/opcua/client/subscription.hpp"
 
+#include "bench/common/port.hpp"
 #include "bench/common/process.hpp"
 
 namespace tandem::bench {
@@ -54,19 +55,6 @@ inline int64_t steady_us() {
 
 inline int64_t wall_ms() {
   return DateTime::now().to_unix_ms();
-}
-
-/// A loopback TCP port that was free a moment ago.
-inline uint16_t pick_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 /// Quantile of a sample (sorted copy); -1 when empty.

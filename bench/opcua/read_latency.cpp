@@ -32,23 +32,13 @@
 
 #include "transports/opcua/client/client.hpp"
 
+#include "bench/common/port.hpp"
+
 extern char** environ;
 
 using namespace tandem::opcua;
 
 namespace {
-
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 /// Runs a command, returns its stdout (blocking).
 std::string capture(const std::string& cmd) {
@@ -98,7 +88,7 @@ int main(int argc, char** argv) {
   }
   if (count <= 0 || warmup < 0) return 1;
   std::string interop = std::string(TANDEM_SOURCE_DIR) + "/tests/interop";
-  auto port = free_port();
+  auto port = tandem::bench::pick_port();
   std::string url = "opc.tcp://127.0.0.1:" + std::to_string(port) + "/sim";
   std::string port_s = std::to_string(port), script = interop + "/server.js";
   std::string log = "/tmp/tandem-bench-server-" + port_s + ".log";

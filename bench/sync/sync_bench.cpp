@@ -47,22 +47,12 @@
 #include "actors/partner_link.hpp"
 #include "actors/sync.hpp"
 
+#include "bench/common/port.hpp"
+
 using namespace tandem;
 using clk = std::chrono::steady_clock;
 
 namespace {
-
-uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -248,7 +238,7 @@ int main(int argc, char** argv) {
   {
     caf::actor_system_config cfg;
     caf::actor_system sys(cfg);
-    uint16_t port_a = free_port(), port_b = free_port();
+    uint16_t port_a = tandem::bench::pick_port(), port_b = tandem::bench::pick_port();
     node a = make_node(sys, io, dir.string(), "plant-a", port_a, port_b, false, &p, false);
     node b = make_node(sys, io, dir.string(), "plant-b", port_b, port_a, true, &p, true);
 
