@@ -16,18 +16,18 @@ struct sync_status {
   /// not_synced (no link, never synced, or the last pull failed) | syncing (a pull is in
   /// progress) | synced (caught up; incremental replication flowing).
   std::string state = "not_synced";
-  std::string partner;       ///< the partner's node name while the link is up
-  uint64_t syncs = 0;        ///< pulls completed since this node started
-  uint64_t history = 0;      ///< history rows pulled by the current or last pull
-  uint64_t alarms = 0;       ///< alarms changed by it
-  uint64_t events = 0;       ///< events pulled by it
-  int64_t last_sync_ms = -1; ///< duration of the last completed pull; -1: none yet
-  uint64_t live_history = 0; ///< rows received incrementally since start
-  uint64_t live_alarms = 0;  ///< alarm changes received incrementally since start
-  uint64_t live_events = 0;  ///< events received incrementally since start
-  double lag_ms = -1;        ///< last incremental row: merged here minus stamped there
-  std::string last_error;    ///< why the last pull failed or was refused ("" if none)
-  uint64_t items_sent = 0;   ///< client items of this node's pairs told to the partner
+  std::string partner;         ///< the partner's node name while the link is up
+  uint64_t syncs = 0;          ///< pulls completed since this node started
+  uint64_t history = 0;        ///< history rows pulled by the current or last pull
+  uint64_t alarms = 0;         ///< alarms changed by it
+  uint64_t events = 0;         ///< events pulled by it
+  int64_t last_sync_ms = -1;   ///< duration of the last completed pull; -1: none yet
+  uint64_t live_history = 0;   ///< rows received incrementally since start
+  uint64_t live_alarms = 0;    ///< alarm changes received incrementally since start
+  uint64_t live_events = 0;    ///< events received incrementally since start
+  double lag_ms = -1;          ///< last incremental row: merged here minus stamped there
+  std::string last_error;      ///< why the last pull failed or was refused ("" if none)
+  uint64_t items_sent = 0;     ///< client items of this node's pairs told to the partner
   uint64_t items_received = 0; ///< the partner's client items told to this node's pairs
 };
 

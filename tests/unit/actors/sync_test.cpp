@@ -66,8 +66,8 @@ sync_link_actor::behavior_type fake_link(sync_link_actor::pointer self, std::sha
 }
 
 /// Stands in for the SUPERVISOR: keeps the partner's client items SYNC hands on.
-item_set_listener_actor::behavior_type
-item_sink(item_set_listener_actor::pointer, std::shared_ptr<std::vector<item_set>> got) {
+item_set_listener_actor::behavior_type item_sink(item_set_listener_actor::pointer,
+                                                 std::shared_ptr<std::vector<item_set>> got) {
   return {[got](item_set& s) { got->push_back(std::move(s)); }};
 }
 
@@ -487,7 +487,9 @@ TEST_F(sync_test, a_failed_merge_stops_the_pull_and_it_is_tried_again) {
 // again without repeating it to the PAIRs, and a version-1 partner is sent none.
 TEST_F(sync_test, client_items_reach_the_partners_pairs_once) {
   make_pair();
-  auto line1 = [](std::vector<std::string> ids) { return item_set{"line1", std::move(ids), false}; };
+  auto line1 = [](std::vector<std::string> ids) {
+    return item_set{"line1", std::move(ids), false};
+  };
   self->send(b.sync, line1({"ns=1;s=A", "nsu=urn:plc;s=B"})); // before the link is up
   run();
   connect();

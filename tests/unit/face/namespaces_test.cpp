@@ -275,8 +275,8 @@ TEST(pair_space_prewatch, the_partners_items_become_items_here_once_their_namesp
     wanted.insert(wanted.end(), w.begin(), w.end());
   });
   // No server has shown its namespaces yet: the "nsu=" item waits, the others do not.
-  EXPECT_EQ(face.prewatch({"nsu=urn:plc;s=PLC1.Level", "i=2258", "ns=1;s=Local", "nonsense=1",
-                           "svr=1;i=85"}),
+  EXPECT_EQ(face.prewatch(
+                {"nsu=urn:plc;s=PLC1.Level", "i=2258", "ns=1;s=Local", "nonsense=1", "svr=1;i=85"}),
             2u);
   ASSERT_EQ(wanted.size(), 2u);
   EXPECT_EQ(wanted[0].node_id, "i=2258");
@@ -284,8 +284,8 @@ TEST(pair_space_prewatch, the_partners_items_become_items_here_once_their_namesp
   EXPECT_EQ(face.prewatch_pending(), 1u);
 
   // The primary shows its namespaces (the PAIR calls set_active as servers come and go).
-  auto primary = std::make_shared<fake_server>(std::vector<std::string>{ua, "urn:primary", "urn:di",
-                                                                        "urn:plc"});
+  auto primary = std::make_shared<fake_server>(
+      std::vector<std::string>{ua, "urn:primary", "urn:di", "urn:plc"});
   face.set_forwarder(0, primary);
   face.set_active(0);
   EXPECT_EQ(face.prewatch_pending(), 0u);
