@@ -264,6 +264,20 @@ TEST_F(redundancy_it, a_config_mismatch_is_reported_and_verify_names_the_key_pat
   auto v = b->console("verify");
   EXPECT_EQ(v["differences"], json::array({"redundancy.recovery"})) << v.dump();
   EXPECT_TRUE(has_event(*m, "config_mismatch"));
+  auto has_alarm = [](test::node_process& n, const std::string& key) {
+    json alarms = n.console("alarms");
+    for (auto& a : alarms["alarms"])
+      if (a.value("key", "") == key && a.value("active", false)) return true;
+    return false;
+  };
+  EXPECT_TRUE(test::wait_for([&] { return has_alarm(*b, "config"); }, 5s))
+      << b->console("alarms").dump();
+  // Availability first: the backup takes over all the same, and raises an alarm saying so.
+  m->proc().signal(SIGKILL);
+  ASSERT_TRUE(test::wait_for([&] { return state(*b) == "Running"; }, 5s))
+      << b->console("node").dump();
+  ASSERT_TRUE(test::wait_for([&] { return has_alarm(*b, "config_takeover"); }, 5s))
+      << b->console("alarms").dump();
 }
 
 TEST_F(redundancy_it, two_nodes_of_the_same_role_refuse_each_other_and_say_why) {
