@@ -46,10 +46,11 @@ void pair_state::monitor_face_items(const std::vector<item_spec>& items) {
   using config::pair_mode;
   for (int i = 0; i < 2; ++i) {
     std::vector<item_spec> specs = items;
-    // Warm: items exist on both servers, but only the active one's report.
+    // Warm: items exist on both servers, but only the active one's report; the standby's
+    // sample and queue, so a failover loses none of their changes.
     if (cfg.pair.mode == pair_mode::warm && i != active)
       for (auto& s : specs)
-        s.mode = monitoring_mode::disabled;
+        s.mode = monitoring_mode::sampling;
     self->send(servers[i], atom::monitor_v, std::move(specs));
   }
 }
@@ -59,10 +60,19 @@ void pair_state::forward(int server, const std::vector<item_update>& updates) {
   std::vector<item_update> out;
   out.reserve(updates.size());
   bool hot = cfg.pair.mode == config::pair_mode::hot;
+  bool warm = cfg.pair.mode == config::pair_mode::warm;
   for (const auto& u : updates) {
     if (u.handle >= monitor_handle_base || face_items.count(u.handle) == 0) continue;
     if (server == active && serving(active)) {
-      if (hot) last_forwarded[u.handle] = u.source_time;
+      if (warm && !catch_up_after.empty() && self->clock().now() >= catch_up_until)
+        catch_up_after.clear();
+      if (warm && !catch_up_after.empty()) {
+        if (auto c = catch_up_after.find(u.handle); c != catch_up_after.end()) {
+          if (u.source_time != 0 && u.source_time <= c->second) continue; // forwarded already
+          catch_up_after.erase(c);
+        }
+      }
+      if (hot || warm) last_forwarded[u.handle] = u.source_time;
       out.push_back(u);
     } else if (hot) {
       auto& w = window[server][u.handle];
@@ -129,8 +139,13 @@ void pair_state::activate(int to, const std::string& cause) {
       window[1].clear();
       forward(to, catch_up);
     } else if (cfg.pair.mode == config::pair_mode::warm && !handles.empty()) {
+      // The new server reports what it queued while Sampling: drop what was forwarded already.
+      catch_up_after.clear();
+      for (const auto& [h, t] : last_forwarded)
+        if (t != 0) catch_up_after.emplace(h, t);
+      catch_up_until = self->clock().now() + catch_up_for;
       self->send(servers[to], atom::mode_v, handles, monitoring_mode::reporting);
-      if (from >= 0) self->send(servers[from], atom::mode_v, handles, monitoring_mode::disabled);
+      if (from >= 0) self->send(servers[from], atom::mode_v, handles, monitoring_mode::sampling);
     }
   }
   if (to >= 0) cold_target = to;

@@ -445,19 +445,40 @@ TEST_F(pair_face_test, warm_reports_only_on_the_active_server_and_switches_modes
   ASSERT_EQ(logs[0].monitored.size(), 1u);
   ASSERT_EQ(logs[1].monitored.size(), 1u);
   EXPECT_EQ(logs[0].monitored[0].mode, monitoring_mode::reporting);
-  EXPECT_EQ(logs[1].monitored[0].mode, monitoring_mode::disabled);
+  // The standby samples and queues without reporting (Part 4 6.6.2.4.5.4).
+  EXPECT_EQ(logs[1].monitored[0].mode, monitoring_mode::sampling);
+  counter(0, 6);
   counter(0, 7);
-  EXPECT_EQ(received(), (std::vector<int64_t>{7}));
-  down(0);
+  EXPECT_EQ(received(), (std::vector<int64_t>{6, 7}));
+  down(0); // the primary dies before it delivers 8 and 9
   ASSERT_FALSE(logs[1].modes.empty());
   EXPECT_EQ(logs[1].modes.back().second, monitoring_mode::reporting);
   EXPECT_EQ(logs[1].modes.back().first, (std::vector<uint32_t>{logs[1].monitored[0].handle}));
-  counter(1, 8); // the secondary's current value after enabling
-  EXPECT_EQ(received(), (std::vector<int64_t>{7, 8}));
+  // Reporting now, the secondary delivers its queue, oldest first: what was forwarded already
+  // is dropped, the rest follows in order, with nothing lost.
+  for (int64_t v : {5, 6, 7, 8, 9, 10})
+    counter(1, v);
+  EXPECT_EQ(received(), (std::vector<int64_t>{6, 7, 8, 9, 10}));
+  counter(1, 10); // after the catch-up an equal source time is forwarded as it comes
+  EXPECT_EQ(received(), (std::vector<int64_t>{6, 7, 8, 9, 10, 10}));
   EXPECT_EQ(
       face->read(opcua::NodeId(opcua::node_ids::Server_ServiceLevel), opcua::attribute_id::Value)
           .value,
       opcua::Variant(uint8_t{150}));
+}
+
+TEST_F(pair_face_test, a_warm_catch_up_ends_after_a_second_so_a_server_whose_clock_lags_is_heard) {
+  start(config::pair_mode::warm, false, {}, face);
+  up(0);
+  up(1);
+  subscribe();
+  counter(0, 50);
+  down(0);
+  counter(1, 40); // the secondary's clock is behind: taken for a queued duplicate
+  EXPECT_EQ(received(), (std::vector<int64_t>{50}));
+  advance(1100ms);
+  counter(1, 41);
+  EXPECT_EQ(received(), (std::vector<int64_t>{50, 41}));
 }
 
 TEST_F(pair_face_test, with_no_server_left_the_client_sees_bad_no_communication_then_recovers) {
