@@ -55,6 +55,31 @@ void pair_state::monitor_face_items(const std::vector<item_spec>& items) {
   }
 }
 
+caf::timespan pair_state::sweep_every() const {
+  auto linger = std::chrono::milliseconds(cfg.pair.unused_item_linger_ms);
+  return std::clamp<caf::timespan>(linger / 4, std::chrono::milliseconds(100),
+                                   std::chrono::seconds(15));
+}
+
+uint32_t pair_state::sweeps_to_remove() const {
+  auto every = std::chrono::duration_cast<std::chrono::milliseconds>(sweep_every()).count();
+  auto n = (cfg.pair.unused_item_linger_ms + every - 1) / std::max<int64_t>(every, 1);
+  return static_cast<uint32_t>(std::max<int64_t>(n, 1));
+}
+
+void pair_state::remove_face_items(const std::vector<uint32_t>& handles) {
+  if (handles.empty()) return;
+  for (auto h : handles) {
+    face_items.erase(h);
+    window[0].erase(h);
+    window[1].erase(h);
+    last_forwarded.erase(h);
+    catch_up_after.erase(h);
+  }
+  for (auto& s : servers)
+    self->send(s, atom::unmonitor_v, handles);
+}
+
 void pair_state::forward(int server, const std::vector<item_update>& updates) {
   if (!cfg.face) return;
   std::vector<item_update> out;
@@ -356,6 +381,8 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
   }
   st.apply_mode();
   st.update_face();
+  if (st.cfg.face && p.unused_item_linger_ms > 0)
+    self->delayed_send(self, st.sweep_every(), atom::sweep_v);
   // The primary is preferred at start: the secondary waits for its first attempt.
   self->delayed_send(self,
                      std::chrono::milliseconds(std::max(p.status_timeout_ms, p.primary_wait_ms)),
@@ -444,6 +471,11 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
                                   st.cfg.pair.alias + ": " + std::to_string(refused) +
                                       " of the partner's client items were refused (not a "
                                       "NodeId of these servers, or too many waiting)"});
+      },
+      [self](atom::sweep) {
+        auto& st = self->state;
+        st.remove_face_items(st.cfg.face->collect_unwatched(st.sweeps_to_remove()));
+        self->delayed_send(self, st.sweep_every(), atom::sweep_v);
       },
       [self](atom::status) { return self->state.status(); },
       [self](atom::switch_to, std::string& to) -> switch_result {

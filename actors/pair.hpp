@@ -98,6 +98,12 @@ struct pair_state {
   /// whose clock is behind must not be silenced for longer).
   caf::actor_clock::time_point catch_up_until{};
   static constexpr caf::timespan catch_up_for = std::chrono::seconds(1);
+  /// How often items no client watches are looked for, and after how many sweeps in a row
+  /// without a client they are removed (unused_item_linger_ms).
+  caf::timespan sweep_every() const;
+  uint32_t sweeps_to_remove() const;
+  /// Forgets face items (removed from the face) and deletes them on both servers.
+  void remove_face_items(const std::vector<uint32_t>& handles);
   /// The window reaches back as far as a hung server can go unnoticed (status interval and
   /// timeout, one upstream publishing interval, and a margin), at most max_window per item.
   int64_t window_ticks() const {
