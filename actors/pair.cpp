@@ -276,8 +276,8 @@ void pair_state::evaluate(const std::string& cause) {
 
 int pair_state::role_cap() const {
   if (cfg.role.maintenance) return 0;
-  if (cfg.role.state == "Running") return 255;
-  if (cfg.role.state == "Standby") return 100;
+  if (cfg.role.running()) return 255;
+  if (cfg.role.standby()) return 100;
   return 1; // Unknown: not yet decided
 }
 

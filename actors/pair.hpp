@@ -142,9 +142,9 @@ struct pair_state {
   void update_face();
   int service_level() const;
   /// Whether this node records the active server's values (it is Running).
-  bool recording() const { return cfg.role.state == "Running"; }
+  bool recording() const { return cfg.role.running(); }
   /// A cold standby that is not Running connects to no server.
-  bool dormant() const { return cfg.cold_standby && cfg.role.state != "Running"; }
+  bool dormant() const { return cfg.cold_standby && !cfg.role.running(); }
   /// The highest ServiceLevel this node's role allows (OPC UA Part 4 6.6.2.4.2: 0 maintenance,
   /// 1 no data): a Standby stays below what a healthy Running node reports.
   int role_cap() const;
