@@ -137,9 +137,14 @@ void election_state::apply(const election_actions& a) {
     report(takeover ? severity::warning : severity::info,
            s == node_state::running ? (takeover ? "takeover" : "node_running") : "node_standby",
            std::string("this node is ") + to_string(s) + " (" + a.cause + ")");
+    // Availability first: it took over all the same, and says so.
+    if (takeover && config_mismatch)
+      report(severity::warning, "takeover_mismatched",
+             "took over from " +
+                 (partner_name.empty() ? std::string("the partner") : partner_name) +
+                 ", whose configuration differs from this node's: check `verify` when it is back");
     tell_owner(a.cause);
-    if (cfg.sync_sink)
-      self->send(cfg.sync_sink, node_role{to_string(s), a.cause, record.term});
+    if (cfg.sync_sink) self->send(cfg.sync_sink, node_role{to_string(s), a.cause, record.term});
     if (link) {
       partner_hello h = cfg.hello;
       h.state = hello_state(s);
@@ -228,12 +233,18 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
         st.partner_name = u.hello.node_name;
         st.partner_fault.clear();
         st.partner_digest = u.hello.config_digest;
-        if (!u.hello.config_digest.empty() && u.hello.config_digest != st.cfg.hello.config_digest)
+        bool mismatch =
+            !u.hello.config_digest.empty() && u.hello.config_digest != st.cfg.hello.config_digest;
+        if (mismatch)
           st.report(severity::warning, "config_mismatch",
                     "the partner " + u.hello.node_name + " runs another configuration (digest " +
                         u.hello.config_digest.substr(0, 12) + ", this node " +
                         st.cfg.hello.config_digest.substr(0, 12) +
                         "); it still takes over when this node fails");
+        else if (st.config_mismatch)
+          st.report(severity::info, "config_matched",
+                    "the partner " + u.hello.node_name + " runs this node's configuration again");
+        st.config_mismatch = mismatch;
         st.report(severity::info, "partner_up",
                   "partner " + u.hello.node_name + " is " + to_string(u.hello.state));
         st.has_partner_info = false; // it says them again on this link
@@ -280,9 +291,20 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
           st.partner_info = std::move(*m);
           st.has_partner_info = true;
           if (uri_changed) st.tell_owner("partner_info");
-          if (config_changed && !st.cfg.config_text.empty())
+          if (config_changed && !st.cfg.config_text.empty()) {
             st.report(severity::info, "partner_config_changed",
                       "the partner " + st.partner_name + " now runs another configuration");
+            bool mismatch = st.partner_info.config_text != st.cfg.config_text;
+            if (mismatch && !st.config_mismatch)
+              st.report(severity::warning, "config_mismatch",
+                        "the partner " + st.partner_name +
+                            " now runs another configuration; it still takes over when this "
+                            "node fails (`verify` lists the differences)");
+            else if (!mismatch && st.config_mismatch)
+              st.report(severity::info, "config_matched",
+                        "the partner " + st.partner_name + " runs this node's configuration again");
+            st.config_mismatch = mismatch;
+          }
           return;
         }
         st.apply(st.logic->received(*m));

@@ -59,6 +59,9 @@ struct election_state {
   /// partner state Faulted until the link is up again.
   std::string partner_fault;
   std::string partner_digest;
+  /// The partner's shared configuration was last seen to differ from this node's (alarm
+  /// `config` raised; a takeover meanwhile raises `config_takeover`).
+  bool config_mismatch = false;
   caf::actor_clock::time_point last_heartbeat{};
   bool has_heartbeat = false;
   caf::timespan rtt{0};

@@ -409,7 +409,26 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
         for (auto& s : specs)
           if (s.handle < monitor_handle_base && st.face_items.emplace(s.handle, s).second)
             fresh.push_back(s);
-        if (!fresh.empty()) st.monitor_face_items(fresh);
+        if (fresh.empty()) return;
+        st.monitor_face_items(fresh);
+        if (st.cfg.items_owner) {
+          item_set is{st.cfg.pair.alias, {}, false};
+          for (const auto& s : fresh)
+            is.node_ids.push_back(s.node_id);
+          self->send(st.cfg.items_owner, std::move(is));
+        }
+      },
+      [self](item_set& is) {
+        auto& st = self->state;
+        if (!is.partner || !st.cfg.face) return;
+        // Watched on the face without a client: the face asks for them (atom::monitor) like a
+        // client's items, so they are monitored as the mode says.
+        if (size_t refused = st.cfg.face->prewatch(is.node_ids); refused > 0 && st.cfg.diagnostics)
+          self->send(st.cfg.diagnostics,
+                     event_report{severity::warning, "pair/" + st.cfg.pair.alias, "items_refused",
+                                  st.cfg.pair.alias + ": " + std::to_string(refused) +
+                                      " of the partner's client items were refused (not a "
+                                      "NodeId of these servers, or too many waiting)"});
       },
       [self](atom::status) { return self->state.status(); },
       [self](atom::switch_to, std::string& to) -> switch_result {

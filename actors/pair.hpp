@@ -51,6 +51,8 @@ struct pair_actor_config {
   node_role role{"Running", "independent", 0};
   /// redundancy.standby = cold on a master or backup: while not Running, connect to no server.
   bool cold_standby = false;
+  /// Told the items this node's clients add (null: nobody; the partner never hears of them).
+  item_set_listener_actor items_owner;
   caf::actor_addr parent;
 };
 

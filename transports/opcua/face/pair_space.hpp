@@ -97,6 +97,16 @@ public:
   void set_all_bad(StatusCode sc);
   /// The handles of every item clients asked for.
   std::vector<wanted_item> items() const;
+  /// Items the partner node's clients watch, as NodeId text like the item listener's: they
+  /// become items of this face with no client yet, monitored through the PAIR like any other, so
+  /// clients that move here after a takeover find them subscribed and with a value. A text whose
+  /// namespace URI neither server has shown yet waits until one does (at most
+  /// `max_prewatch_pending`). Answers how many texts were refused (not a NodeId, or another
+  /// server's).
+  size_t prewatch(const std::vector<std::string>& node_ids);
+  /// Texts waiting for their namespace URI.
+  size_t prewatch_pending() const;
+  static constexpr size_t max_prewatch_pending = 100000;
 
   // -- address_space ---------------------------------------------------------------------------
   DataValue read(const NodeId& node, uint32_t attribute) override;
@@ -143,6 +153,10 @@ private:
   static void send_upstream(Request req, std::shared_ptr<request_forwarder> target,
                             namespace_map map, std::function<void(Response)> done);
   void store(item& it, DataValue dv);
+  /// The item of a node, created (and added to `fresh` for the listener) if new. Lock held.
+  item& item_of(const NodeId& node, std::vector<wanted_item>& fresh);
+  /// Creates the items of pending prewatch texts whose namespace is known now. Lock held.
+  void resolve_prewatch(std::vector<wanted_item>& fresh);
 
   pair_space_options opts_;
   mutable std::mutex mutex_;
@@ -165,6 +179,7 @@ private:
   std::unordered_map<uint32_t, NodeId> by_handle_; ///< handle -> node
   std::unordered_map<uint64_t, NodeId> watches_;   ///< token -> node
   uint64_t next_watch_ = 1;
+  std::vector<std::string> prewatch_pending_; ///< texts whose namespace URI is not known yet
 };
 
 } // namespace tandem::opcua
