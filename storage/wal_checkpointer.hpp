@@ -12,6 +12,11 @@
 /// copied, as before. What a commit guarantees does not change: the same WAL, the same
 /// `synchronous` setting, the same fsyncs, only on another thread.
 ///
+/// One fsync stays with the writer: the first commit after a restart syncs the new WAL header
+/// (SQLite needs it for correctness). On a quiet disk it costs under 1.5 ms; while another process
+/// writes heavily it took 10-40 ms, so the threshold is 10,000 frames (about 40 MB of WAL at 4 KB
+/// pages) rather than SQLite's 1,000: a tenth of the restarts.
+///
 /// Backstop: when the WAL still holds `backstop_frames` (the thread cannot keep up, or a write
 /// came during every checkpoint so the WAL was never restarted), the writer checkpoints in its
 /// commit, as SQLite would: the WAL stays bounded whatever happens.
@@ -28,10 +33,10 @@
 namespace tandem::storage {
 
 struct wal_checkpoint_options {
-  /// WAL frames (pages) after which the thread checkpoints; SQLite's own default is 1,000.
-  int threshold_frames = 1000;
+  /// WAL frames (pages) after which the thread checkpoints (SQLite checkpoints at 1,000).
+  int threshold_frames = 10000;
   /// WAL frames after which the writer checkpoints in its commit (SQLite's behaviour).
-  int backstop_frames = 10000;
+  int backstop_frames = 40000;
   /// The checkpointing connection's `synchronous` (a checkpoint's fsyncs follow it): the
   /// writer's.
   std::string synchronous = "NORMAL";

@@ -224,7 +224,7 @@ int main(int argc, char** argv) {
     else if (a == "--scheduler" && i + 1 < argc)
       scheduler = argv[++i];
     else if (a == "--checkpoints-in-commits")
-      wal.backstop_frames = wal.threshold_frames; // SQLite's own: the commit at 1,000 frames
+      wal.threshold_frames = wal.backstop_frames = 1000; // SQLite's own: in the commit at 1,000
     else if (a == "--smoke")
       smoke = true, rows = 10'000, seconds = 1;
     else {
