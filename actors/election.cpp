@@ -39,6 +39,21 @@ config::role role_of(partner_role r) {
 
 } // namespace
 
+void election_state::check_stall() {
+  auto now = self->clock().now();
+  auto late = now - last_tick - cfg.persist_every;
+  if (last_tick == caf::actor_clock::time_point{} || late <= cfg.stall_tolerance) return;
+  // Frozen from about one period after the last tick until now.
+  auto frozen = std::chrono::duration_cast<std::chrono::milliseconds>(late);
+  last_tick = now - cfg.persist_every; // counted once
+  if (running_clock) running_since += frozen;
+  report(severity::warning, "node_stalled",
+         "this node did not run for " + std::to_string(frozen.count()) +
+             " ms (stopped, paused or starved)" +
+             (running_clock ? "; not counted as Running time" : ""));
+  if (running_clock) logic->set_running_total(running_total());
+}
+
 uint64_t election_state::running_total() const {
   uint64_t total = record.running_total_ms;
   if (running_clock) {
@@ -157,7 +172,6 @@ void election_state::apply(const election_actions& a) {
   }
   for (const auto& m : a.to_partner) {
     election_message out = m;
-    if (out.type == election_message::kind::state) out.running_total_ms = running_total();
     send_to_partner(out);
   }
   if (a.become) settle_pending();
@@ -225,10 +239,12 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
   st.apply(st.logic->start());
   if (st.cfg.settings.role != config::role::independent)
     self->delayed_send(self, st.cfg.connection_wait, atom::wait_over_v);
+  st.last_tick = self->clock().now();
   self->delayed_send(self, st.cfg.persist_every, atom::persist_v);
   return {
       [self](partner_up& u) {
         auto& st = self->state;
+        st.check_stall();
         st.logic->set_running_total(st.running_total()); // judged on the time as of now
         st.partner_name = u.hello.node_name;
         st.partner_fault.clear();
@@ -271,6 +287,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
       },
       [self](sync_payload& p) {
         auto& st = self->state;
+        if (p.channel == election_state::channel) st.check_stall();
         if (p.channel != election_state::channel) {
           if (st.cfg.sync_sink) self->send(st.cfg.sync_sink, std::move(p));
           return;
@@ -397,6 +414,8 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
       },
       [self](atom::persist) {
         auto& st = self->state;
+        st.check_stall();
+        st.last_tick = self->clock().now();
         if (st.running_clock) st.persist();
         st.logic->set_running_total(st.running_total());
         if (st.logic->linked() && st.cfg.client_sessions &&

@@ -186,6 +186,8 @@ using opc_server_actor = caf::typed_actor<
     caf::reacts_to<atom::monitor, std::vector<item_spec>>,
     // Switch the monitoring mode of these items.
     caf::reacts_to<atom::mode, std::vector<uint32_t>, monitoring_mode>,
+    // Stop monitoring these items (deleted on the server, not re-created after a reconnect).
+    caf::reacts_to<atom::unmonitor, std::vector<uint32_t>>,
     // Answers a snapshot of the connection.
     caf::replies_to<atom::status>::with<server_snapshot>,
     // Applies drop_server / stall_server / stall_actor; answers "" or an error.
@@ -247,7 +249,9 @@ using pair_actor = caf::typed_actor<
     // INTERNAL: cold mode with no server answering: try the other one.
     caf::reacts_to<atom::alternate, uint64_t>,
     // INTERNAL: the primary's start-up grace is over (the secondary may become active first).
-    caf::reacts_to<atom::retry>>;
+    caf::reacts_to<atom::retry>,
+    // INTERNAL: remove items no client has watched for unused_item_linger_ms (timer).
+    caf::reacts_to<atom::sweep>>;
 
 /// Whoever hears the PARTNER LINK (the ELECTION): the link going up and down (with the partner's
 /// HELLO, and whether the partner is lost), heartbeat figures, and SYNC payloads from the partner

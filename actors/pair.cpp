@@ -46,12 +46,38 @@ void pair_state::monitor_face_items(const std::vector<item_spec>& items) {
   using config::pair_mode;
   for (int i = 0; i < 2; ++i) {
     std::vector<item_spec> specs = items;
-    // Warm: items exist on both servers, but only the active one's report.
+    // Warm: items exist on both servers, but only the active one's report; the standby's
+    // sample and queue, so a failover loses none of their changes.
     if (cfg.pair.mode == pair_mode::warm && i != active)
       for (auto& s : specs)
-        s.mode = monitoring_mode::disabled;
+        s.mode = monitoring_mode::sampling;
     self->send(servers[i], atom::monitor_v, std::move(specs));
   }
+}
+
+caf::timespan pair_state::sweep_every() const {
+  auto linger = std::chrono::milliseconds(cfg.pair.unused_item_linger_ms);
+  return std::clamp<caf::timespan>(linger / 4, std::chrono::milliseconds(100),
+                                   std::chrono::seconds(15));
+}
+
+uint32_t pair_state::sweeps_to_remove() const {
+  auto every = std::chrono::duration_cast<std::chrono::milliseconds>(sweep_every()).count();
+  auto n = (cfg.pair.unused_item_linger_ms + every - 1) / std::max<int64_t>(every, 1);
+  return static_cast<uint32_t>(std::max<int64_t>(n, 1));
+}
+
+void pair_state::remove_face_items(const std::vector<uint32_t>& handles) {
+  if (handles.empty()) return;
+  for (auto h : handles) {
+    face_items.erase(h);
+    window[0].erase(h);
+    window[1].erase(h);
+    last_forwarded.erase(h);
+    catch_up_after.erase(h);
+  }
+  for (auto& s : servers)
+    self->send(s, atom::unmonitor_v, handles);
 }
 
 void pair_state::forward(int server, const std::vector<item_update>& updates) {
@@ -59,10 +85,19 @@ void pair_state::forward(int server, const std::vector<item_update>& updates) {
   std::vector<item_update> out;
   out.reserve(updates.size());
   bool hot = cfg.pair.mode == config::pair_mode::hot;
+  bool warm = cfg.pair.mode == config::pair_mode::warm;
   for (const auto& u : updates) {
     if (u.handle >= monitor_handle_base || face_items.count(u.handle) == 0) continue;
     if (server == active && serving(active)) {
-      if (hot) last_forwarded[u.handle] = u.source_time;
+      if (warm && !catch_up_after.empty() && self->clock().now() >= catch_up_until)
+        catch_up_after.clear();
+      if (warm && !catch_up_after.empty()) {
+        if (auto c = catch_up_after.find(u.handle); c != catch_up_after.end()) {
+          if (u.source_time != 0 && u.source_time <= c->second) continue; // forwarded already
+          catch_up_after.erase(c);
+        }
+      }
+      if (hot || warm) last_forwarded[u.handle] = u.source_time;
       out.push_back(u);
     } else if (hot) {
       auto& w = window[server][u.handle];
@@ -129,8 +164,13 @@ void pair_state::activate(int to, const std::string& cause) {
       window[1].clear();
       forward(to, catch_up);
     } else if (cfg.pair.mode == config::pair_mode::warm && !handles.empty()) {
+      // The new server reports what it queued while Sampling: drop what was forwarded already.
+      catch_up_after.clear();
+      for (const auto& [h, t] : last_forwarded)
+        if (t != 0) catch_up_after.emplace(h, t);
+      catch_up_until = self->clock().now() + catch_up_for;
       self->send(servers[to], atom::mode_v, handles, monitoring_mode::reporting);
-      if (from >= 0) self->send(servers[from], atom::mode_v, handles, monitoring_mode::disabled);
+      if (from >= 0) self->send(servers[from], atom::mode_v, handles, monitoring_mode::sampling);
     }
   }
   if (to >= 0) cold_target = to;
@@ -341,6 +381,8 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
   }
   st.apply_mode();
   st.update_face();
+  if (st.cfg.face && p.unused_item_linger_ms > 0)
+    self->delayed_send(self, st.sweep_every(), atom::sweep_v);
   // The primary is preferred at start: the secondary waits for its first attempt.
   self->delayed_send(self,
                      std::chrono::milliseconds(std::max(p.status_timeout_ms, p.primary_wait_ms)),
@@ -429,6 +471,11 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
                                   st.cfg.pair.alias + ": " + std::to_string(refused) +
                                       " of the partner's client items were refused (not a "
                                       "NodeId of these servers, or too many waiting)"});
+      },
+      [self](atom::sweep) {
+        auto& st = self->state;
+        st.remove_face_items(st.cfg.face->collect_unwatched(st.sweeps_to_remove()));
+        self->delayed_send(self, st.sweep_every(), atom::sweep_v);
       },
       [self](atom::status) { return self->state.status(); },
       [self](atom::switch_to, std::string& to) -> switch_result {

@@ -14,7 +14,10 @@
 ///
 /// Modes decide what the standby does: cold: disconnected (connected only on failover; when
 /// neither answers the PAIR alternates between them with back-off); warm: connected, its items
-/// disabled; hot: connected and reporting (the face will take its stream over at failover).
+/// Sampling (the server samples and queues, reports nothing: OPC UA Part 4 6.6.2.4.5.4), switched
+/// to Reporting on failover, when the server delivers its queue and the PAIR forwards what came
+/// after the last change forwarded; hot: connected and reporting (the face will take its stream
+/// over at failover).
 /// Every failover is written to DIAGNOSTICS with its cause.
 
 #include <array>
@@ -86,6 +89,21 @@ struct pair_state {
   /// the failed server never delivered, in order.
   std::array<std::unordered_map<uint32_t, std::deque<item_update>>, 2> window;
   std::unordered_map<uint32_t, int64_t> last_forwarded;
+  /// Warm mode: after a failover, per face item, the source time of the last change forwarded
+  /// from the failed server. The new server reports what it queued while Sampling (oldest
+  /// first); changes up to that time were forwarded already and are dropped, the first later one
+  /// ends the item's catch-up.
+  std::unordered_map<uint32_t, int64_t> catch_up_after;
+  /// The catch-up ends at this time whatever comes (the servers' clocks may disagree: a server
+  /// whose clock is behind must not be silenced for longer).
+  caf::actor_clock::time_point catch_up_until{};
+  static constexpr caf::timespan catch_up_for = std::chrono::seconds(1);
+  /// How often items no client watches are looked for, and after how many sweeps in a row
+  /// without a client they are removed (unused_item_linger_ms).
+  caf::timespan sweep_every() const;
+  uint32_t sweeps_to_remove() const;
+  /// Forgets face items (removed from the face) and deletes them on both servers.
+  void remove_face_items(const std::vector<uint32_t>& handles);
   /// The window reaches back as far as a hung server can go unnoticed (status interval and
   /// timeout, one upstream publishing interval, and a margin), at most max_window per item.
   int64_t window_ticks() const {

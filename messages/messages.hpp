@@ -54,6 +54,8 @@ CAF_ADD_ATOM(tandem, tandem::atom, switch_to, "switch_to")
 CAF_ADD_ATOM(tandem, tandem::atom, settle, "settle")
 CAF_ADD_ATOM(tandem, tandem::atom, alternate, "alternate")
 CAF_ADD_ATOM(tandem, tandem::atom, stale_check, "stale_chk")
+CAF_ADD_ATOM(tandem, tandem::atom, unmonitor, "unmonitor")
+CAF_ADD_ATOM(tandem, tandem::atom, sweep, "sweep")
 CAF_ADD_ATOM(tandem, tandem::atom, verify, "verify")
 
 // -- notifications -----------------------------------------------------------------

@@ -145,7 +145,8 @@ std::string pair_toml(const pair_options& p) {
          "\"\nreturn_to_primary = " + (p.return_to_primary ? "true" : "false") +
          "\nreturn_settle_ms = " + std::to_string(p.return_settle_ms) +
          "\nstatus_interval_ms = " + std::to_string(p.status_interval_ms) +
-         "\nstatus_timeout_ms = " + std::to_string(p.status_timeout_ms) + "\n" + p.monitors;
+         "\nstatus_timeout_ms = " + std::to_string(p.status_timeout_ms) + "\n" + p.extra +
+         p.monitors;
 }
 
 namespace {

@@ -72,6 +72,7 @@ struct pair_options {
   int return_settle_ms = 10000;
   int status_interval_ms = 300;
   int status_timeout_ms = 300;
+  std::string extra;    ///< more keys of the [[pair]] table ("key = value" lines)
   std::string monitors; ///< [[pair.monitor]] tables, appended as they are
 };
 std::string pair_toml(const pair_options& p);

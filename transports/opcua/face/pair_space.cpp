@@ -334,7 +334,7 @@ void pair_space::resolve_prewatch(std::vector<wanted_item>& fresh) {
       node.namespace_index = static_cast<uint16_t>(at - face_ns_.begin());
     }
     if (is_tandem(node)) continue; // the pair's own folder is never monitored upstream
-    item_of(node, fresh);
+    item_of(node, fresh).partner = true;
   }
   prewatch_pending_ = std::move(waiting);
 }
@@ -381,6 +381,7 @@ uint64_t pair_space::watch(const NodeId& node, uint32_t attribute, change_sink s
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto& it = item_of(node, fresh);
+    it.idle_sweeps = 0;
     listener = listener_;
     token = next_watch_++;
     it.sinks.emplace_back(token, std::move(sink));
@@ -402,7 +403,29 @@ void pair_space::unwatch(uint64_t token) {
             v.end());
   }
   watches_.erase(w);
-  // The item stays monitored upstream: clients come back, and its value stays current.
+  // The item stays monitored upstream until collect_unwatched: clients come back (a screen
+  // shown again), and its value stays current meanwhile.
+}
+
+std::vector<uint32_t> pair_space::collect_unwatched(uint32_t sweeps) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<uint32_t> gone;
+  for (auto it = items_.begin(); it != items_.end();) {
+    auto& x = it->second;
+    if (x.handle == 0 || x.partner || !x.sinks.empty()) {
+      x.idle_sweeps = 0;
+      ++it;
+      continue;
+    }
+    if (++x.idle_sweeps < sweeps) {
+      ++it;
+      continue;
+    }
+    gone.push_back(x.handle);
+    by_handle_.erase(x.handle);
+    it = items_.erase(it);
+  }
+  return gone;
 }
 
 bool pair_space::allows_user_names() const {

@@ -106,6 +106,11 @@ public:
   size_t prewatch(const std::vector<std::string>& node_ids);
   /// Texts waiting for their namespace URI.
   size_t prewatch_pending() const;
+  /// Called by the PAIR on a timer: counts one more sweep for every item no client watches (and
+  /// the partner's clients do not), and forgets those unwatched for `sweeps` sweeps in a row,
+  /// answering their handles (the PAIR deletes them upstream). A client that watches the node
+  /// later gets a new item.
+  std::vector<uint32_t> collect_unwatched(uint32_t sweeps);
   static constexpr size_t max_prewatch_pending = 100000;
 
   // -- address_space ---------------------------------------------------------------------------
@@ -129,6 +134,8 @@ private:
     NodeId node;
     DataValue last; ///< BadWaitingForInitialData until the first value
     std::vector<std::pair<uint64_t, change_sink>> sinks;
+    bool partner = false;     ///< the partner node's clients watch it (kept)
+    uint32_t idle_sweeps = 0; ///< sweeps in a row that found no client watching it
   };
   /// The pair's own value of a node, if it is one of the pair's own nodes. Lock held.
   std::optional<DataValue> own_value(const NodeId& node) const;
