@@ -80,8 +80,19 @@ void pair_state::remove_face_items(const std::vector<uint32_t>& handles) {
     self->send(s, atom::unmonitor_v, handles);
 }
 
-void pair_state::forward(int server, const std::vector<item_update>& updates) {
-  if (!cfg.face) return;
+void pair_state::record(std::vector<item_update> forwarded, const std::vector<item_update>& all) {
+  if (!cfg.history || !recording()) return;
+  // Item history: the values clients were given (after a failover: the catch-up, without what
+  // was forwarded already) and the monitors' values of the active server.
+  for (const auto& u : all)
+    if (u.handle >= monitor_handle_base) forwarded.push_back(u);
+  if (auto b = history_batch_of(cfg.pair.alias, forwarded, face_items, cfg.pair.monitors);
+      !b.values.empty())
+    self->send(cfg.history, std::move(b));
+}
+
+std::vector<item_update> pair_state::forward(int server, const std::vector<item_update>& updates) {
+  if (!cfg.face) return {};
   std::vector<item_update> out;
   out.reserve(updates.size());
   bool hot = cfg.pair.mode == config::pair_mode::hot;
@@ -109,6 +120,7 @@ void pair_state::forward(int server, const std::vector<item_update>& updates) {
   }
   values_forwarded += out.size();
   if (!out.empty()) cfg.face->deliver(out);
+  return out;
 }
 
 void pair_state::update_face() {
@@ -162,7 +174,7 @@ void pair_state::activate(int to, const std::string& cause) {
           [](const item_update& a, const item_update& b) { return a.source_time < b.source_time; });
       window[0].clear();
       window[1].clear();
-      forward(to, catch_up);
+      record(forward(to, catch_up), {});
     } else if (cfg.pair.mode == config::pair_mode::warm && !handles.empty()) {
       // The new server reports what it queued while Sampling: drop what was forwarded already.
       catch_up_after.clear();
@@ -276,8 +288,8 @@ void pair_state::evaluate(const std::string& cause) {
 
 int pair_state::role_cap() const {
   if (cfg.role.maintenance) return 0;
-  if (cfg.role.state == "Running") return 255;
-  if (cfg.role.state == "Standby") return 100;
+  if (cfg.role.running()) return 255;
+  if (cfg.role.standby()) return 100;
   return 1; // Unknown: not yet decided
 }
 
@@ -418,13 +430,8 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
             if (u.handle >= monitor_handle_base) pd.updates.push_back(u);
           if (!pd.updates.empty()) self->send(st.monitor, std::move(pd));
         }
-        st.forward(i, d.updates);
-        // Item history: the active server's values of clients' and monitors' items.
-        if (st.cfg.history && st.recording() && i == st.active && st.serving(i))
-          if (auto b = history_batch_of(st.cfg.pair.alias, d.updates, st.face_items,
-                                        st.cfg.pair.monitors);
-              !b.values.empty())
-            self->send(st.cfg.history, std::move(b));
+        auto forwarded = st.forward(i, d.updates);
+        if (i == st.active && st.serving(i)) st.record(std::move(forwarded), d.updates);
       },
       [self](history_actor& h) { self->state.cfg.history = std::move(h); },
       [self](node_role& r) {

@@ -137,14 +137,17 @@ struct pair_state {
   /// Sends the face items to both servers with the mode each should report in.
   void monitor_face_items(const std::vector<item_spec>& items);
   /// Forwards the active server's changes of face items to the face.
-  void forward(int server, const std::vector<item_update>& updates);
+  /// Delivers server `server`'s changes to the face as the mode says; answers those delivered.
+  std::vector<item_update> forward(int server, const std::vector<item_update>& updates);
+  /// Records what clients were given (and the monitors' values) while this node is Running.
+  void record(std::vector<item_update> forwarded, const std::vector<item_update>& all);
   /// Keeps the face's view (active server, ServiceLevel) current.
   void update_face();
   int service_level() const;
   /// Whether this node records the active server's values (it is Running).
-  bool recording() const { return cfg.role.state == "Running"; }
+  bool recording() const { return cfg.role.running(); }
   /// A cold standby that is not Running connects to no server.
-  bool dormant() const { return cfg.cold_standby && cfg.role.state != "Running"; }
+  bool dormant() const { return cfg.cold_standby && !cfg.role.running(); }
   /// The highest ServiceLevel this node's role allows (OPC UA Part 4 6.6.2.4.2: 0 maintenance,
   /// 1 no data): a Standby stays below what a healthy Running node reports.
   int role_cap() const;

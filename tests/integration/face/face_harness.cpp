@@ -220,6 +220,14 @@ sim_pair::sim_pair(const temp_dir& dir, int rate_ms, const std::string& prefix)
       b(dir, 0, {"--items", "5", "--rate-ms", std::to_string(rate_ms)}, prefix + "secondary",
         peer_kind::tandem_sim) {}
 
+pair_options sim_pair::options(const std::string& mode) const {
+  pair_options p;
+  p.primary = a.url();
+  p.secondary = b.url();
+  p.mode = mode;
+  return p;
+}
+
 std::string write_double(const std::string& url, const std::string& node_id, double value) {
   auto node = opcua::NodeId::parse(node_id);
   if (!node) return "bad NodeId " + node_id;

@@ -16,12 +16,8 @@ namespace {
 TEST(face_items, an_item_no_client_watches_is_removed_after_the_linger) {
   test::temp_dir dir;
   sim_pair s(dir);
-  ASSERT_TRUE(s.a.ok()) << s.a.why();
-  ASSERT_TRUE(s.b.ok()) << s.b.why();
-  pair_options p;
-  p.primary = s.a.url();
-  p.secondary = s.b.url();
-  p.mode = "warm";
+  ASSERT_TRUE(s.ok()) << s.why();
+  auto p = s.options("warm");
   p.extra = "unused_item_linger_ms = 500\n";
   face_node n(dir, {p});
   std::string why;

@@ -115,6 +115,16 @@ protected:
     srv = sys.spawn(opc_server, c);
     caf::anon_send(srv, atom::connect_v);
   }
+  /// Connects to `url` and monitors items 1..n until every one has reported.
+  ::testing::AssertionResult monitoring(const std::string& url, uint32_t n) {
+    start(url);
+    if (!wait_state(server_conn_state::connected))
+      return ::testing::AssertionFailure() << "not connected: " << log.last_detail();
+    monitor_items(n);
+    if (!test::wait_for([&] { return log.distinct() == n; }, 30s))
+      return ::testing::AssertionFailure() << log.distinct() << " of " << n << " items report";
+    return ::testing::AssertionSuccess();
+  }
   bool wait_state(server_conn_state s, std::chrono::milliseconds t = 30s) {
     return test::wait_for([&] { return log.state() == s; }, t);
   }
@@ -153,10 +163,7 @@ TEST_F(opc_server_it, monitors_1000_items_and_receives_all_their_changes) {
 TEST_F(opc_server_it, a_killed_server_is_reported_lost_and_items_come_back_with_it) {
   test::node_opcua_server server(dir, 0, {"--items", "100", "--rate-ms", "100"});
   ASSERT_TRUE(server.ok()) << server.why();
-  start(server.url());
-  ASSERT_TRUE(wait_state(server_conn_state::connected)) << log.last_detail();
-  monitor_items(100);
-  ASSERT_TRUE(test::wait_for([&] { return log.distinct() == 100; }, 30s));
+  ASSERT_TRUE(monitoring(server.url(), 100));
   server.proc().signal(SIGKILL);
   server.proc().wait(10s);
   ASSERT_TRUE(wait_state(server_conn_state::lost, 10s)) << log.last_detail();
@@ -177,10 +184,7 @@ TEST_F(opc_server_it, a_killed_server_is_reported_lost_and_items_come_back_with_
 TEST_F(opc_server_it, monitoring_modes_switch_the_data_off_and_on) {
   test::node_opcua_server server(dir, 0, {"--items", "10", "--rate-ms", "50"});
   ASSERT_TRUE(server.ok()) << server.why();
-  start(server.url());
-  ASSERT_TRUE(wait_state(server_conn_state::connected)) << log.last_detail();
-  monitor_items(10);
-  ASSERT_TRUE(test::wait_for([&] { return log.distinct() == 10; }, 30s));
+  ASSERT_TRUE(monitoring(server.url(), 10));
   std::vector<uint32_t> handles;
   for (uint32_t h = 1; h <= 10; ++h)
     handles.push_back(h);
@@ -199,10 +203,7 @@ TEST_F(opc_server_it, monitoring_modes_switch_the_data_off_and_on) {
 TEST_F(opc_server_it, unmonitored_items_are_deleted_on_the_server_and_stay_gone_after_a_reconnect) {
   test::node_opcua_server server(dir, 0, {"--items", "10", "--rate-ms", "50"});
   ASSERT_TRUE(server.ok()) << server.why();
-  start(server.url());
-  ASSERT_TRUE(wait_state(server_conn_state::connected)) << log.last_detail();
-  monitor_items(10);
-  ASSERT_TRUE(test::wait_for([&] { return log.distinct() == 10; }, 30s));
+  ASSERT_TRUE(monitoring(server.url(), 10));
   caf::anon_send(srv, atom::unmonitor_v, std::vector<uint32_t>{1, 2, 3, 4, 5});
   // Windows in which each remaining item changed at least twice: the first may still carry
   // values published before the deletion; from then on, no deleted item reports.
@@ -250,10 +251,7 @@ TEST_F(opc_server_it, modes_of_more_items_than_one_call_takes_switch_without_a_r
   test::node_opcua_server server(dir, 0, {"--items", "1500", "--rate-ms", "100"}, "sim",
                                  test::peer_kind::tandem_sim);
   ASSERT_TRUE(server.ok()) << server.why();
-  start(server.url());
-  ASSERT_TRUE(wait_state(server_conn_state::connected)) << log.last_detail();
-  monitor_items(1500);
-  ASSERT_TRUE(test::wait_for([&] { return log.distinct() == 1500; }, 30s)) << log.distinct();
+  ASSERT_TRUE(monitoring(server.url(), 1500));
   std::vector<uint32_t> handles;
   for (uint32_t h = 1; h <= 1500; ++h)
     handles.push_back(h);

@@ -7,9 +7,11 @@
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "actors/history.hpp"
 #include "actors/monitor.hpp"
 #include "actors/pair.hpp"
 #include "tests/support/actor_fixture.hpp"
+#include "tests/support/process.hpp"
 #include "transports/opcua/binary.hpp"
 
 using namespace tandem;
@@ -70,6 +72,7 @@ protected:
     c.role = role;
     c.cold_standby = cold_standby;
     c.pair.unused_item_linger_ms = linger_ms;
+    c.history = history;
     c.make_link = [this](int i, std::shared_ptr<opcua::link_events>) {
       return std::make_unique<logging_link>(logs[i]);
     };
@@ -129,6 +132,7 @@ protected:
   node_role role{"Running", "independent", 0};
   bool cold_standby = false;
   int64_t linger_ms = 60000; ///< unused_item_linger_ms of the next start()
+  history_actor history;     ///< given to the next start() (null: no history)
   server_log logs[2];
   pair_actor p;
 };
@@ -534,6 +538,59 @@ TEST_F(pair_face_test, an_item_no_client_watches_is_deleted_upstream_after_the_l
   alive(8);
   EXPECT_EQ(logs[0].unmonitored.size(), 1u);
   EXPECT_EQ(status().items, 2u);
+}
+
+// History records what clients were given: after a hot failover the catch-up from the standby's
+// window; after a warm one the new server's queue without what was forwarded already (no
+// duplicate rows).
+TEST_F(pair_face_test, history_records_the_catch_up_of_a_failover_and_no_duplicates) {
+  test::temp_dir dir;
+  auto recorded = [&] {
+    history_query q;
+    q.pair = "line1";
+    q.item = "ns=1;s=Counter";
+    std::vector<int64_t> out;
+    if (auto v = ask<history_values>(history, q))
+      for (auto& r : v->rows)
+        out.push_back(r.time_ms / 1000); // counter_value(v) has source time v seconds
+    return out;
+  };
+  for (auto mode : {config::pair_mode::hot, config::pair_mode::warm}) {
+    SCOPED_TRACE(config::to_string(mode));
+    std::string err, notice;
+    auto store = storage::history_store::open(
+        dir.file(std::string(config::to_string(mode)) + ".db"), err, notice);
+    ASSERT_TRUE(store) << err;
+    history_config hc;
+    hc.node_name = "n1";
+    hc.store = std::move(store);
+    hc.wall_now = [this] { return wall_now(); };
+    history = sys.spawn(tandem::history, hc);
+    start(mode, false, {}, face);
+    up(0);
+    up(1);
+    subscribe();
+    counter(0, 1);
+    counter(1, 1);
+    counter(0, 2);
+    counter(1, 2);
+    if (mode == config::pair_mode::hot) counter(1, 3); // in the standby's window
+    down(0);
+    if (mode == config::pair_mode::warm)
+      for (int64_t v : {1, 2, 3}) // the standby's queue, reported after the switch
+        counter(1, v);
+    counter(1, 4);
+    EXPECT_EQ(recorded(), (std::vector<int64_t>{1, 2, 3, 4}));
+    face->unwatch(std::exchange(client.token, 0));
+    self->send_exit(p, caf::exit_reason::user_shutdown);
+    self->send_exit(history, caf::exit_reason::user_shutdown);
+    run();
+    logs[0] = {};
+    logs[1] = {};
+    face = std::make_shared<opcua::pair_space>(
+        opcua::pair_space_options{"line1", "urn:test", true, nullptr});
+    client = {};
+  }
 }
 
 TEST_F(pair_face_test, with_no_server_left_the_client_sees_bad_no_communication_then_recovers) {
