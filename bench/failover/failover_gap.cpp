@@ -403,7 +403,7 @@ int main(int argc, char** argv) {
       "start %s.\n\n",
       c.custom_space ? "<generated, same layout>" : "bench/failover/failover.toml", c.fast,
       c.fast_ms, c.slow, c.slow_ms, c.status_ms, c.stop_status_ms,
-      c.upstream_ms > 0 ? std::to_string(c.upstream_ms).c_str() : "default (50)", c.fast + c.slow,
+      c.upstream_ms > 0 ? std::to_string(c.upstream_ms).c_str() : "default (20)", c.fast + c.slow,
       c.publish_ms, c.queue, c.baseline_s, load0.c_str());
   std::printf(
       "| mode | runs ok | gap p50 / p99 ms | source gap p50 / p99 ms | all items "
