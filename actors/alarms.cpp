@@ -110,6 +110,13 @@ void alarms_state::on_event(const diag_event& e) {
     raise("partner", e.source, e.text);
   } else if (k == "partner_connected") {
     clear("partner");
+  } else if (k == "config_mismatch") {
+    raise("config", e.source, e.text);
+  } else if (k == "takeover_mismatched") {
+    raise("config_takeover", e.source, e.text);
+  } else if (k == "config_matched") {
+    clear("config");
+    clear("config_takeover");
   }
 }
 

@@ -39,6 +39,21 @@ config::role role_of(partner_role r) {
 
 } // namespace
 
+void election_state::check_stall() {
+  auto now = self->clock().now();
+  auto late = now - last_tick - cfg.persist_every;
+  if (last_tick == caf::actor_clock::time_point{} || late <= cfg.stall_tolerance) return;
+  // Frozen from about one period after the last tick until now.
+  auto frozen = std::chrono::duration_cast<std::chrono::milliseconds>(late);
+  last_tick = now - cfg.persist_every; // counted once
+  if (running_clock) running_since += frozen;
+  report(severity::warning, "node_stalled",
+         "this node did not run for " + std::to_string(frozen.count()) +
+             " ms (stopped, paused or starved)" +
+             (running_clock ? "; not counted as Running time" : ""));
+  if (running_clock) logic->set_running_total(running_total());
+}
+
 uint64_t election_state::running_total() const {
   uint64_t total = record.running_total_ms;
   if (running_clock) {
@@ -137,9 +152,14 @@ void election_state::apply(const election_actions& a) {
     report(takeover ? severity::warning : severity::info,
            s == node_state::running ? (takeover ? "takeover" : "node_running") : "node_standby",
            std::string("this node is ") + to_string(s) + " (" + a.cause + ")");
+    // Availability first: it took over all the same, and says so.
+    if (takeover && config_mismatch)
+      report(severity::warning, "takeover_mismatched",
+             "took over from " +
+                 (partner_name.empty() ? std::string("the partner") : partner_name) +
+                 ", whose configuration differs from this node's: check `verify` when it is back");
     tell_owner(a.cause);
-    if (cfg.sync_sink)
-      self->send(cfg.sync_sink, node_role{to_string(s), a.cause, record.term});
+    if (cfg.sync_sink) self->send(cfg.sync_sink, node_role{to_string(s), a.cause, record.term});
     if (link) {
       partner_hello h = cfg.hello;
       h.state = hello_state(s);
@@ -152,7 +172,6 @@ void election_state::apply(const election_actions& a) {
   }
   for (const auto& m : a.to_partner) {
     election_message out = m;
-    if (out.type == election_message::kind::state) out.running_total_ms = running_total();
     send_to_partner(out);
   }
   if (a.become) settle_pending();
@@ -220,20 +239,28 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
   st.apply(st.logic->start());
   if (st.cfg.settings.role != config::role::independent)
     self->delayed_send(self, st.cfg.connection_wait, atom::wait_over_v);
+  st.last_tick = self->clock().now();
   self->delayed_send(self, st.cfg.persist_every, atom::persist_v);
   return {
       [self](partner_up& u) {
         auto& st = self->state;
+        st.check_stall();
         st.logic->set_running_total(st.running_total()); // judged on the time as of now
         st.partner_name = u.hello.node_name;
         st.partner_fault.clear();
         st.partner_digest = u.hello.config_digest;
-        if (!u.hello.config_digest.empty() && u.hello.config_digest != st.cfg.hello.config_digest)
+        bool mismatch =
+            !u.hello.config_digest.empty() && u.hello.config_digest != st.cfg.hello.config_digest;
+        if (mismatch)
           st.report(severity::warning, "config_mismatch",
                     "the partner " + u.hello.node_name + " runs another configuration (digest " +
                         u.hello.config_digest.substr(0, 12) + ", this node " +
                         st.cfg.hello.config_digest.substr(0, 12) +
                         "); it still takes over when this node fails");
+        else if (st.config_mismatch)
+          st.report(severity::info, "config_matched",
+                    "the partner " + u.hello.node_name + " runs this node's configuration again");
+        st.config_mismatch = mismatch;
         st.report(severity::info, "partner_up",
                   "partner " + u.hello.node_name + " is " + to_string(u.hello.state));
         st.has_partner_info = false; // it says them again on this link
@@ -260,6 +287,7 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
       },
       [self](sync_payload& p) {
         auto& st = self->state;
+        if (p.channel == election_state::channel) st.check_stall();
         if (p.channel != election_state::channel) {
           if (st.cfg.sync_sink) self->send(st.cfg.sync_sink, std::move(p));
           return;
@@ -280,9 +308,20 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
           st.partner_info = std::move(*m);
           st.has_partner_info = true;
           if (uri_changed) st.tell_owner("partner_info");
-          if (config_changed && !st.cfg.config_text.empty())
+          if (config_changed && !st.cfg.config_text.empty()) {
             st.report(severity::info, "partner_config_changed",
                       "the partner " + st.partner_name + " now runs another configuration");
+            bool mismatch = st.partner_info.config_text != st.cfg.config_text;
+            if (mismatch && !st.config_mismatch)
+              st.report(severity::warning, "config_mismatch",
+                        "the partner " + st.partner_name +
+                            " now runs another configuration; it still takes over when this "
+                            "node fails (`verify` lists the differences)");
+            else if (!mismatch && st.config_mismatch)
+              st.report(severity::info, "config_matched",
+                        "the partner " + st.partner_name + " runs this node's configuration again");
+            st.config_mismatch = mismatch;
+          }
           return;
         }
         st.apply(st.logic->received(*m));
@@ -375,6 +414,8 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
       },
       [self](atom::persist) {
         auto& st = self->state;
+        st.check_stall();
+        st.last_tick = self->clock().now();
         if (st.running_clock) st.persist();
         st.logic->set_running_total(st.running_total());
         if (st.logic->linked() && st.cfg.client_sessions &&

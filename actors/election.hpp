@@ -26,6 +26,10 @@ struct election_config {
   /// at most this much of the accumulated Running time. Also how often the client-session count
   /// is looked at (the partner hears it when it changed).
   caf::timespan persist_every = std::chrono::seconds(1);
+  /// A periodic tick that comes this much later than due means this process did not run
+  /// (SIGSTOP, a VM paused, starved): that time is not Running time, so a hung node that resumes
+  /// does not win a split brain by `longest_running` with time it spent frozen.
+  caf::timespan stall_tolerance = std::chrono::seconds(1);
   /// How long `switch`, `maintenance on` and `connect` wait for their effect before answering.
   caf::timespan reply_timeout = std::chrono::seconds(5);
   /// Told to the partner (info message): this face's ApplicationUri, the shared configuration's
@@ -59,6 +63,9 @@ struct election_state {
   /// partner state Faulted until the link is up again.
   std::string partner_fault;
   std::string partner_digest;
+  /// The partner's shared configuration was last seen to differ from this node's (alarm
+  /// `config` raised; a takeover meanwhile raises `config_takeover`).
+  bool config_mismatch = false;
   caf::actor_clock::time_point last_heartbeat{};
   bool has_heartbeat = false;
   caf::timespan rtt{0};
@@ -78,6 +85,12 @@ struct election_state {
 
   /// Accumulated Running time now.
   uint64_t running_total() const;
+  /// When the last periodic tick ran (stall detection).
+  caf::actor_clock::time_point last_tick{};
+  /// Looks whether the process was frozen since the last tick; if it was, that time is taken
+  /// out of the Running time and reported (node_stalled). Called by the tick and before the
+  /// inputs that judge Running time.
+  void check_stall();
   /// Carries out what the rules decided; `why` prefixes diagnostics.
   void apply(const election_actions& a);
   void send_to_partner(const election_message& m);

@@ -107,6 +107,11 @@ std::optional<election_message> election_message::parse(const std::string& text,
   return m;
 }
 
+election_message election_logic::sent_state() {
+  sent_running_total_ = running_total_;
+  return state_message();
+}
+
 election_message election_logic::state_message() const {
   election_message m;
   m.type = election_message::kind::state;
@@ -122,7 +127,7 @@ void election_logic::become(election_actions& a, node_state s, const std::string
   a.become = s;
   a.cause = cause;
   if (s != node_state::running) handing_over_ = false;
-  if (linked_) a.to_partner.push_back(state_message());
+  if (linked_) a.to_partner.push_back(sent_state());
 }
 
 void election_logic::hand_over(election_actions& a) {
@@ -135,10 +140,12 @@ void election_logic::hand_over(election_actions& a) {
 bool election_logic::wins_split_brain() const {
   // A node in maintenance never keeps the role against one in service.
   if (maintenance_ != partner_maintenance_) return !maintenance_;
-  // Each side compares its own Running time with the partner's last report, which is a little
-  // older: differences within the tolerance count as a tie, so both sides reach the same verdict.
+  // Both sides compare the same two numbers: the Running time each told the other in its state
+  // message at link-up (not this node's time now: the partner's report can arrive seconds late
+  // on a slow link, and judged against a fresher own time both nodes could win). Differences
+  // within the tolerance count as a tie.
   if (s_.split_brain == config::split_brain_policy::longest_running) {
-    uint64_t a = running_total_, b = partner_running_total_;
+    uint64_t a = sent_running_total_, b = partner_running_total_;
     uint64_t diff = a > b ? a - b : b - a;
     if (diff > s_.tie_tolerance_ms) return a > b;
   }
@@ -172,7 +179,7 @@ election_actions election_logic::partner_up(node_state state, uint64_t running_t
       state_ == node_state::running && state == node_state::running ? election_actions{} : decide();
   // The partner hears this node's state at once (its HELLO may be older).
   if (a.to_partner.empty() || a.to_partner.front().type != election_message::kind::state)
-    a.to_partner.insert(a.to_partner.begin(), state_message());
+    a.to_partner.insert(a.to_partner.begin(), sent_state());
   return a;
 }
 
@@ -187,11 +194,11 @@ election_actions election_logic::received(const election_message& m) {
   case election_message::kind::take_over:
     // The partner hands the Running role over: take it first, it stops after hearing us.
     if (maintenance_) {
-      a.to_partner.push_back(state_message()); // stays Standby: the partner keeps running
+      a.to_partner.push_back(sent_state()); // stays Standby: the partner keeps running
       return a;
     }
     become(a, node_state::running, "handover");
-    if (!a.become) a.to_partner.push_back(state_message());
+    if (!a.become) a.to_partner.push_back(sent_state());
     return a;
   case election_message::kind::info:
     return a; // the actor keeps these facts; the rules do not use them
@@ -311,7 +318,7 @@ election_actions election_logic::set_maintenance(bool on) {
     }
     maintenance_ = true;
     hand_over(a);
-    a.to_partner.insert(a.to_partner.begin(), state_message());
+    a.to_partner.insert(a.to_partner.begin(), sent_state());
     return a;
   }
   maintenance_ = on;
@@ -322,7 +329,7 @@ election_actions election_logic::set_maintenance(bool on) {
     if (!linked_ || partner_state_ == node_state::standby || partner_maintenance_)
       become(a, node_state::running, "maintenance_off");
   }
-  if (linked_ && !a.become) a.to_partner.push_back(state_message());
+  if (linked_ && !a.become) a.to_partner.push_back(sent_state());
   return a;
 }
 

@@ -122,6 +122,10 @@ private:
   void hand_over(election_actions& a);
   /// Whether this node wins a split brain.
   bool wins_split_brain() const;
+  /// state_message(), remembering the Running time it tells the partner: a split brain is
+  /// judged on the two times the nodes told each other, so both reach the same verdict however
+  /// late either message arrives.
+  election_message sent_state();
 
   election_settings s_;
   node_state state_ = node_state::unknown;
@@ -133,6 +137,7 @@ private:
   bool handing_over_ = false;  ///< take_over sent; Standby once the partner says Running
   bool asked_release_ = false; ///< release sent at start (automatic recovery)
   uint64_t running_total_ = 0;
+  uint64_t sent_running_total_ = 0; ///< in the last state message sent
 };
 
 } // namespace tandem

@@ -128,8 +128,14 @@ using notifier_actor = caf::typed_actor<
     // INTERNAL: send recipient I's failed mail (number N) again.
     caf::reacts_to<atom::retry, uint64_t, uint64_t>>;
 
+/// Whoever routes client item sets (the SUPERVISOR): a PAIR's new items to SYNC, the partner's
+/// (from SYNC) to the PAIR of their alias.
+using item_set_listener_actor = caf::typed_actor<caf::reacts_to<item_set>>;
+
 /// The NODE supervisor spawns and monitors the node's actors and answers for the node.
 using node_actor = caf::typed_actor<
+    // Client item sets: from a PAIR (to SYNC), from SYNC (to the PAIR of the alias).
+    caf::reacts_to<item_set>,
     // Answers a snapshot of node, partner and pairs.
     caf::replies_to<atom::status>::with<node_status>,
     // Routes an injected fault to the actor that owns its target; answers "" or an error.
@@ -180,6 +186,8 @@ using opc_server_actor = caf::typed_actor<
     caf::reacts_to<atom::monitor, std::vector<item_spec>>,
     // Switch the monitoring mode of these items.
     caf::reacts_to<atom::mode, std::vector<uint32_t>, monitoring_mode>,
+    // Stop monitoring these items (deleted on the server, not re-created after a reconnect).
+    caf::reacts_to<atom::unmonitor, std::vector<uint32_t>>,
     // Answers a snapshot of the connection.
     caf::replies_to<atom::status>::with<server_snapshot>,
     // Applies drop_server / stall_server / stall_actor; answers "" or an error.
@@ -220,6 +228,9 @@ using pair_actor = caf::typed_actor<
     caf::reacts_to<condition_report>,
     // From its face: items clients subscribe to (monitored on the servers as the mode says).
     caf::reacts_to<atom::monitor, std::vector<item_spec>>,
+    // The partner node's clients' items (partner = true): watched on the face without a client,
+    // so they are monitored here too and a takeover creates none.
+    caf::reacts_to<item_set>,
     // Answers the pair's status (the console's `pairs`).
     caf::replies_to<atom::status>::with<pair_status>,
     // Operator switch to "primary", "secondary" or "" (the other one).
@@ -238,7 +249,9 @@ using pair_actor = caf::typed_actor<
     // INTERNAL: cold mode with no server answering: try the other one.
     caf::reacts_to<atom::alternate, uint64_t>,
     // INTERNAL: the primary's start-up grace is over (the secondary may become active first).
-    caf::reacts_to<atom::retry>>;
+    caf::reacts_to<atom::retry>,
+    // INTERNAL: remove items no client has watched for unused_item_linger_ms (timer).
+    caf::reacts_to<atom::sweep>>;
 
 /// Whoever hears the PARTNER LINK (the ELECTION): the link going up and down (with the partner's
 /// HELLO, and whether the partner is lost), heartbeat figures, and SYNC payloads from the partner
@@ -270,6 +283,8 @@ using sync_actor = sync_sink_actor::extend<
     // DIAGNOSTICS): pushed to the partner while the link is up.
     caf::reacts_to<atom::history, std::vector<history_row>>,
     caf::reacts_to<atom::alarms, std::vector<alarm>>, caf::reacts_to<diag_event>,
+    // New items of this node's clients (from the SUPERVISOR): told to the partner (ITEMS).
+    caf::reacts_to<item_set>,
     // The supervisor restarted one of them: use (and listen to) this one.
     caf::reacts_to<history_actor>, caf::reacts_to<alarms_actor>, caf::reacts_to<diagnostics_actor>,
     // INTERNAL: try again after a failed pull (session number).

@@ -188,6 +188,16 @@ opc_server_actor::behavior_type make_behavior(srv_ptr self) {
           st.link->monitor(st.generation, std::move(fresh), st.cfg.publishing_ms);
         return caf::unit;
       },
+      [self](atom::unmonitor, std::vector<uint32_t>& handles) -> caf::result<void> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        for (auto h : handles) {
+          st.items.erase(h);
+          st.item_results.erase(h);
+        }
+        if (connected_like(st.state)) st.link->unmonitor(st.generation, std::move(handles));
+        return caf::unit;
+      },
       [self](atom::mode, std::vector<uint32_t>& handles, monitoring_mode m) -> caf::result<void> {
         auto& st = self->state;
         if (st.stalled) return caf::skip;

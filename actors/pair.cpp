@@ -46,23 +46,69 @@ void pair_state::monitor_face_items(const std::vector<item_spec>& items) {
   using config::pair_mode;
   for (int i = 0; i < 2; ++i) {
     std::vector<item_spec> specs = items;
-    // Warm: items exist on both servers, but only the active one's report.
+    // Warm: items exist on both servers, but only the active one's report; the standby's
+    // sample and queue, so a failover loses none of their changes.
     if (cfg.pair.mode == pair_mode::warm && i != active)
       for (auto& s : specs)
-        s.mode = monitoring_mode::disabled;
+        s.mode = monitoring_mode::sampling;
     self->send(servers[i], atom::monitor_v, std::move(specs));
   }
 }
 
-void pair_state::forward(int server, const std::vector<item_update>& updates) {
-  if (!cfg.face) return;
+caf::timespan pair_state::sweep_every() const {
+  auto linger = std::chrono::milliseconds(cfg.pair.unused_item_linger_ms);
+  return std::clamp<caf::timespan>(linger / 4, std::chrono::milliseconds(100),
+                                   std::chrono::seconds(15));
+}
+
+uint32_t pair_state::sweeps_to_remove() const {
+  auto every = std::chrono::duration_cast<std::chrono::milliseconds>(sweep_every()).count();
+  auto n = (cfg.pair.unused_item_linger_ms + every - 1) / std::max<int64_t>(every, 1);
+  return static_cast<uint32_t>(std::max<int64_t>(n, 1));
+}
+
+void pair_state::remove_face_items(const std::vector<uint32_t>& handles) {
+  if (handles.empty()) return;
+  for (auto h : handles) {
+    face_items.erase(h);
+    window[0].erase(h);
+    window[1].erase(h);
+    last_forwarded.erase(h);
+    catch_up_after.erase(h);
+  }
+  for (auto& s : servers)
+    self->send(s, atom::unmonitor_v, handles);
+}
+
+void pair_state::record(std::vector<item_update> forwarded, const std::vector<item_update>& all) {
+  if (!cfg.history || !recording()) return;
+  // Item history: the values clients were given (after a failover: the catch-up, without what
+  // was forwarded already) and the monitors' values of the active server.
+  for (const auto& u : all)
+    if (u.handle >= monitor_handle_base) forwarded.push_back(u);
+  if (auto b = history_batch_of(cfg.pair.alias, forwarded, face_items, cfg.pair.monitors);
+      !b.values.empty())
+    self->send(cfg.history, std::move(b));
+}
+
+std::vector<item_update> pair_state::forward(int server, const std::vector<item_update>& updates) {
+  if (!cfg.face) return {};
   std::vector<item_update> out;
   out.reserve(updates.size());
   bool hot = cfg.pair.mode == config::pair_mode::hot;
+  bool warm = cfg.pair.mode == config::pair_mode::warm;
   for (const auto& u : updates) {
     if (u.handle >= monitor_handle_base || face_items.count(u.handle) == 0) continue;
     if (server == active && serving(active)) {
-      if (hot) last_forwarded[u.handle] = u.source_time;
+      if (warm && !catch_up_after.empty() && self->clock().now() >= catch_up_until)
+        catch_up_after.clear();
+      if (warm && !catch_up_after.empty()) {
+        if (auto c = catch_up_after.find(u.handle); c != catch_up_after.end()) {
+          if (u.source_time != 0 && u.source_time <= c->second) continue; // forwarded already
+          catch_up_after.erase(c);
+        }
+      }
+      if (hot || warm) last_forwarded[u.handle] = u.source_time;
       out.push_back(u);
     } else if (hot) {
       auto& w = window[server][u.handle];
@@ -74,6 +120,7 @@ void pair_state::forward(int server, const std::vector<item_update>& updates) {
   }
   values_forwarded += out.size();
   if (!out.empty()) cfg.face->deliver(out);
+  return out;
 }
 
 void pair_state::update_face() {
@@ -127,10 +174,15 @@ void pair_state::activate(int to, const std::string& cause) {
           [](const item_update& a, const item_update& b) { return a.source_time < b.source_time; });
       window[0].clear();
       window[1].clear();
-      forward(to, catch_up);
+      record(forward(to, catch_up), {});
     } else if (cfg.pair.mode == config::pair_mode::warm && !handles.empty()) {
+      // The new server reports what it queued while Sampling: drop what was forwarded already.
+      catch_up_after.clear();
+      for (const auto& [h, t] : last_forwarded)
+        if (t != 0) catch_up_after.emplace(h, t);
+      catch_up_until = self->clock().now() + catch_up_for;
       self->send(servers[to], atom::mode_v, handles, monitoring_mode::reporting);
-      if (from >= 0) self->send(servers[from], atom::mode_v, handles, monitoring_mode::disabled);
+      if (from >= 0) self->send(servers[from], atom::mode_v, handles, monitoring_mode::sampling);
     }
   }
   if (to >= 0) cold_target = to;
@@ -236,8 +288,8 @@ void pair_state::evaluate(const std::string& cause) {
 
 int pair_state::role_cap() const {
   if (cfg.role.maintenance) return 0;
-  if (cfg.role.state == "Running") return 255;
-  if (cfg.role.state == "Standby") return 100;
+  if (cfg.role.running()) return 255;
+  if (cfg.role.standby()) return 100;
   return 1; // Unknown: not yet decided
 }
 
@@ -341,6 +393,8 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
   }
   st.apply_mode();
   st.update_face();
+  if (st.cfg.face && p.unused_item_linger_ms > 0)
+    self->delayed_send(self, st.sweep_every(), atom::sweep_v);
   // The primary is preferred at start: the secondary waits for its first attempt.
   self->delayed_send(self,
                      std::chrono::milliseconds(std::max(p.status_timeout_ms, p.primary_wait_ms)),
@@ -376,13 +430,8 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
             if (u.handle >= monitor_handle_base) pd.updates.push_back(u);
           if (!pd.updates.empty()) self->send(st.monitor, std::move(pd));
         }
-        st.forward(i, d.updates);
-        // Item history: the active server's values of clients' and monitors' items.
-        if (st.cfg.history && st.recording() && i == st.active && st.serving(i))
-          if (auto b = history_batch_of(st.cfg.pair.alias, d.updates, st.face_items,
-                                        st.cfg.pair.monitors);
-              !b.values.empty())
-            self->send(st.cfg.history, std::move(b));
+        auto forwarded = st.forward(i, d.updates);
+        if (i == st.active && st.serving(i)) st.record(std::move(forwarded), d.updates);
       },
       [self](history_actor& h) { self->state.cfg.history = std::move(h); },
       [self](node_role& r) {
@@ -409,7 +458,31 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
         for (auto& s : specs)
           if (s.handle < monitor_handle_base && st.face_items.emplace(s.handle, s).second)
             fresh.push_back(s);
-        if (!fresh.empty()) st.monitor_face_items(fresh);
+        if (fresh.empty()) return;
+        st.monitor_face_items(fresh);
+        if (st.cfg.items_owner) {
+          item_set is{st.cfg.pair.alias, {}, false};
+          for (const auto& s : fresh)
+            is.node_ids.push_back(s.node_id);
+          self->send(st.cfg.items_owner, std::move(is));
+        }
+      },
+      [self](item_set& is) {
+        auto& st = self->state;
+        if (!is.partner || !st.cfg.face) return;
+        // Watched on the face without a client: the face asks for them (atom::monitor) like a
+        // client's items, so they are monitored as the mode says.
+        if (size_t refused = st.cfg.face->prewatch(is.node_ids); refused > 0 && st.cfg.diagnostics)
+          self->send(st.cfg.diagnostics,
+                     event_report{severity::warning, "pair/" + st.cfg.pair.alias, "items_refused",
+                                  st.cfg.pair.alias + ": " + std::to_string(refused) +
+                                      " of the partner's client items were refused (not a "
+                                      "NodeId of these servers, or too many waiting)"});
+      },
+      [self](atom::sweep) {
+        auto& st = self->state;
+        st.remove_face_items(st.cfg.face->collect_unwatched(st.sweeps_to_remove()));
+        self->delayed_send(self, st.sweep_every(), atom::sweep_v);
       },
       [self](atom::status) { return self->state.status(); },
       [self](atom::switch_to, std::string& to) -> switch_result {

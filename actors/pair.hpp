@@ -14,7 +14,10 @@
 ///
 /// Modes decide what the standby does: cold: disconnected (connected only on failover; when
 /// neither answers the PAIR alternates between them with back-off); warm: connected, its items
-/// disabled; hot: connected and reporting (the face will take its stream over at failover).
+/// Sampling (the server samples and queues, reports nothing: OPC UA Part 4 6.6.2.4.5.4), switched
+/// to Reporting on failover, when the server delivers its queue and the PAIR forwards what came
+/// after the last change forwarded; hot: connected and reporting (the face will take its stream
+/// over at failover).
 /// Every failover is written to DIAGNOSTICS with its cause.
 
 #include <array>
@@ -51,6 +54,8 @@ struct pair_actor_config {
   node_role role{"Running", "independent", 0};
   /// redundancy.standby = cold on a master or backup: while not Running, connect to no server.
   bool cold_standby = false;
+  /// Told the items this node's clients add (null: nobody; the partner never hears of them).
+  item_set_listener_actor items_owner;
   caf::actor_addr parent;
 };
 
@@ -84,6 +89,21 @@ struct pair_state {
   /// the failed server never delivered, in order.
   std::array<std::unordered_map<uint32_t, std::deque<item_update>>, 2> window;
   std::unordered_map<uint32_t, int64_t> last_forwarded;
+  /// Warm mode: after a failover, per face item, the source time of the last change forwarded
+  /// from the failed server. The new server reports what it queued while Sampling (oldest
+  /// first); changes up to that time were forwarded already and are dropped, the first later one
+  /// ends the item's catch-up.
+  std::unordered_map<uint32_t, int64_t> catch_up_after;
+  /// The catch-up ends at this time whatever comes (the servers' clocks may disagree: a server
+  /// whose clock is behind must not be silenced for longer).
+  caf::actor_clock::time_point catch_up_until{};
+  static constexpr caf::timespan catch_up_for = std::chrono::seconds(1);
+  /// How often items no client watches are looked for, and after how many sweeps in a row
+  /// without a client they are removed (unused_item_linger_ms).
+  caf::timespan sweep_every() const;
+  uint32_t sweeps_to_remove() const;
+  /// Forgets face items (removed from the face) and deletes them on both servers.
+  void remove_face_items(const std::vector<uint32_t>& handles);
   /// The window reaches back as far as a hung server can go unnoticed (status interval and
   /// timeout, one upstream publishing interval, and a margin), at most max_window per item.
   int64_t window_ticks() const {
@@ -117,14 +137,17 @@ struct pair_state {
   /// Sends the face items to both servers with the mode each should report in.
   void monitor_face_items(const std::vector<item_spec>& items);
   /// Forwards the active server's changes of face items to the face.
-  void forward(int server, const std::vector<item_update>& updates);
+  /// Delivers server `server`'s changes to the face as the mode says; answers those delivered.
+  std::vector<item_update> forward(int server, const std::vector<item_update>& updates);
+  /// Records what clients were given (and the monitors' values) while this node is Running.
+  void record(std::vector<item_update> forwarded, const std::vector<item_update>& all);
   /// Keeps the face's view (active server, ServiceLevel) current.
   void update_face();
   int service_level() const;
   /// Whether this node records the active server's values (it is Running).
-  bool recording() const { return cfg.role.state == "Running"; }
+  bool recording() const { return cfg.role.running(); }
   /// A cold standby that is not Running connects to no server.
-  bool dormant() const { return cfg.cold_standby && cfg.role.state != "Running"; }
+  bool dormant() const { return cfg.cold_standby && !cfg.role.running(); }
   /// The highest ServiceLevel this node's role allows (OPC UA Part 4 6.6.2.4.2: 0 maintenance,
   /// 1 no data): a Standby stays below what a healthy Running node reports.
   int role_cap() const;

@@ -86,8 +86,16 @@ void supervisor_state::spawn_sync() {
   sc.alarms = alarms;
   sc.diagnostics = diag;
   sc.wall_now = rt.wall_now;
+  sc.items_owner = caf::actor_cast<item_set_listener_actor>(self);
   sc.parent = self->address();
   sync = self->spawn<caf::monitored>(tandem::sync, std::move(sc));
+  // The items this node's clients watch (a restarted SYNC starts without them).
+  for (const auto& [alias, face] : rt.faces) {
+    item_set is{alias, {}, false};
+    for (auto& w : face->items())
+      is.node_ids.push_back(std::move(w.node_id));
+    if (!is.node_ids.empty()) self->send(sync, std::move(is));
+  }
 }
 
 static bool notifications_on(const config::node_config& cfg, const node_runtime& rt) {
@@ -191,6 +199,7 @@ void supervisor_state::spawn_pair(const config::pair_section& p) {
   pc.role = role;
   pc.cold_standby = cfg.redundancy.node_role != config::role::independent &&
                     cfg.redundancy.standby == config::standby_mode::cold;
+  pc.items_owner = caf::actor_cast<item_set_listener_actor>(self);
   pc.parent = self->address();
   pairs[p.alias] = self->spawn<caf::monitored>(pair, std::move(pc));
 }
@@ -449,6 +458,14 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
         for (auto& [alias, pair] : st.pairs)
           if (pair) self->send(pair, st.role);
         st.publish_redundancy();
+      },
+      [self](item_set& is) {
+        auto& st = self->state;
+        if (!is.partner) {
+          if (st.sync) self->send(st.sync, std::move(is));
+        } else if (auto p = st.pairs.find(is.pair); p != st.pairs.end() && p->second) {
+          self->send(p->second, std::move(is));
+        }
       },
       [self](atom::node_info) -> caf::result<election_status> {
         auto& st = self->state;

@@ -106,6 +106,34 @@ void sync_state::push_event(const diag_event& e) {
   push(ps::encode_event_page(0, std::vector<diag_event>{e}, 0, false, cfg.max_page_bytes, taken));
 }
 
+void sync_state::push_items(const std::string& pair, const std::vector<std::string>& node_ids) {
+  if (!items_ok()) return;
+  for (size_t first = 0; first < node_ids.size();) {
+    size_t taken = 0;
+    push(ps::encode_items(pair, node_ids, first, cfg.max_items_bytes, taken));
+    first += std::max<size_t>(taken, 1);
+  }
+  status.items_sent += node_ids.size();
+}
+
+void sync_state::add_items(item_set& s) {
+  auto& known = items[s.pair];
+  std::vector<std::string> fresh;
+  for (auto& id : s.node_ids)
+    if (known.insert(id).second) fresh.push_back(std::move(id));
+  if (!fresh.empty()) push_items(s.pair, fresh);
+}
+
+void sync_state::on_items(ps::sync_message&& m) {
+  auto& known = items[m.pair];
+  item_set out{m.pair, {}, true};
+  for (auto& id : m.items)
+    if (known.insert(id).second) out.node_ids.push_back(std::move(id));
+  if (out.node_ids.empty()) return;
+  status.items_received += out.node_ids.size();
+  if (cfg.items_owner) self->send(cfg.items_owner, std::move(out));
+}
+
 void sync_state::start_session(const std::string& partner) {
   ++session;
   up = true;
@@ -246,6 +274,10 @@ void sync_state::on_hello(const ps::sync_message& m) {
     return;
   }
   peer_ok = true;
+  peer_max = m.max_version;
+  // Every item either side's clients watch, so a partner that restarted knows them again.
+  for (const auto& [pair, ids] : items)
+    push_items(pair, std::vector<std::string>(ids.begin(), ids.end()));
   maybe_pull();
 }
 
@@ -503,6 +535,9 @@ void sync_state::on_payload(sync_payload& p) {
     else
       on_page(std::move(m));
     break;
+  case ps::sync_type::items:
+    on_items(std::move(m));
+    break;
   case ps::sync_type::error:
     for (size_t k = 0; k < kinds; ++k)
       if (lanes[k].request == m.request && lanes[k].pulling) {
@@ -553,6 +588,7 @@ sync_actor::behavior_type sync(sync_actor::stateful_pointer<sync_state> self, sy
       [self](atom::history, std::vector<history_row>& rows) { self->state.push_rows(rows); },
       [self](atom::alarms, std::vector<alarm>& alarms) { self->state.push_alarms(alarms); },
       [self](diag_event& e) { self->state.push_event(e); },
+      [self](item_set& s) { self->state.add_items(s); },
       // -- restarted stores ------------------------------------------------------------------
       [self](history_actor& h) {
         auto& st = self->state;

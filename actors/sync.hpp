@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,10 @@ struct sync_config {
   /// Benchmarks: called when a batch of live items of kind k (0 history, 1 alarms, 2 events)
   /// was merged here, with the highest history stamp in it. Empty in the node.
   std::function<void(size_t k, const data_epoch& newest)> on_live_merged;
+  /// Where the partner's client items go (the SUPERVISOR routes them to the PAIRs); null: dropped.
+  item_set_listener_actor items_owner;
+  /// Item NodeIds per ITEMS message at most (by encoded size).
+  size_t max_items_bytes = 256 * 1024;
   caf::actor_addr parent; ///< the SUPERVISOR; SYNC ends with it
 };
 
@@ -85,12 +90,16 @@ struct sync_state {
   sync_link_actor link;
   bool up = false;
   bool peer_ok = false;      ///< the partner's HELLO offered a version this node speaks
+  uint8_t peer_max = 0;      ///< the newest version the partner's HELLO offered
   bool refused_sent = false; ///< a REFUSE went to the partner in this session
   std::string peer;
   std::string role;     ///< this node's state, as the ELECTION last said
   uint64_t session = 0; ///< numbers link sessions; replies of older ones are ignored
   uint64_t next_request = 0;
   std::array<lane, kinds> lanes;
+  /// Client items per pair: this node's and the partner's (a set grows only; ITEMS carries
+  /// what the partner has not been told, and none of what it told).
+  std::map<std::string, std::set<std::string>> items;
   int complaints = 0; ///< bad messages reported this session (at most a few)
   int failures = 0;   ///< failed pulls in a row (the retry backs off)
   caf::actor_clock::time_point started{};
@@ -118,6 +127,13 @@ struct sync_state {
   void push_rows(const std::vector<history_row>& rows);
   void push_alarms(const std::vector<alarm>& alarms);
   void push_event(const diag_event& e);
+  /// Whether the partner reads ITEMS (version 2 on).
+  bool items_ok() const { return up && peer_ok && peer_max >= partner::sync::items_version; }
+  void push_items(const std::string& pair, const std::vector<std::string>& node_ids);
+  /// New items of this node's clients.
+  void add_items(item_set& s);
+  /// The partner's ITEMS.
+  void on_items(partner::sync::sync_message&& m);
   void report(severity sev, const std::string& kind, const std::string& text);
   sync_status snapshot() const;
 

@@ -203,7 +203,8 @@ struct reader {
       section s(c, pt, ppath,
                 {"alias", "primary", "secondary", "user", "password_file", "mode",
                  "return_to_primary", "return_settle_ms", "status_interval_ms", "status_timeout_ms",
-                 "min_service_level", "publishing_ms", "primary_wait_ms", "comment", "monitor"});
+                 "min_service_level", "publishing_ms", "primary_wait_ms", "unused_item_linger_ms",
+                 "comment", "monitor"});
       pair_section p;
       require(c, s, "alias", ": a name of " + std::string(name_rule));
       if (s.str("alias", p.alias)) {
@@ -258,6 +259,7 @@ struct reader {
       s.integer("min_service_level", p.min_service_level, 0, 255);
       s.integer("publishing_ms", p.publishing_ms, 10, 60000);
       s.integer("primary_wait_ms", p.primary_wait_ms, 0, 600000);
+      s.integer("unused_item_linger_ms", p.unused_item_linger_ms, 0, 86400000);
       s.str("comment", p.comment);
       for (auto& [mt, mpath] : s.tables("monitor"))
         p.monitors.push_back(read_monitor(mt, mpath));
@@ -657,7 +659,8 @@ std::string shared_canonical_text(const node_config& cfg) {
         << k << "status_timeout_ms=" << p->status_timeout_ms << "\n"
         << k << "min_service_level=" << p->min_service_level << "\n"
         << k << "publishing_ms=" << p->publishing_ms << "\n"
-        << k << "primary_wait_ms=" << p->primary_wait_ms << "\n";
+        << k << "primary_wait_ms=" << p->primary_wait_ms << "\n"
+        << k << "unused_item_linger_ms=" << p->unused_item_linger_ms << "\n";
     for (size_t i = 0; i < p->monitors.size(); ++i) {
       auto& m = p->monitors[i];
       std::string mk = k + "monitor[" + std::to_string(i) + "].";

@@ -84,6 +84,9 @@ struct pair_section {
   /// At start, how long the secondary waits for the primary's first connection attempt (a
   /// failed attempt ends the wait at once); never shorter than status_timeout_ms.
   int64_t primary_wait_ms = 3000;
+  /// An item no client watches any more is removed from the servers after this long (a client
+  /// that comes back meanwhile finds it still subscribed); 0: items are never removed.
+  int64_t unused_item_linger_ms = 60000;
   std::string comment;
   std::vector<monitor_entry> monitors;
 };

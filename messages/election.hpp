@@ -20,6 +20,12 @@ struct node_role {
   uint64_t term = 0;                   ///< the data epoch's term while Running
   bool maintenance = false;            ///< this node is out of service (ServiceLevel 0)
   std::string partner_application_uri; ///< the partner face's ApplicationUri ("" until known)
+
+  /// The state words, compared in one place.
+  static constexpr const char* running_word = "Running";
+  static constexpr const char* standby_word = "Standby";
+  bool running() const { return state == running_word; }
+  bool standby() const { return state == standby_word; }
 };
 
 /// The ELECTION's view of this node and its partner.

@@ -54,6 +54,8 @@ CAF_ADD_ATOM(tandem, tandem::atom, switch_to, "switch_to")
 CAF_ADD_ATOM(tandem, tandem::atom, settle, "settle")
 CAF_ADD_ATOM(tandem, tandem::atom, alternate, "alternate")
 CAF_ADD_ATOM(tandem, tandem::atom, stale_check, "stale_chk")
+CAF_ADD_ATOM(tandem, tandem::atom, unmonitor, "unmonitor")
+CAF_ADD_ATOM(tandem, tandem::atom, sweep, "sweep")
 CAF_ADD_ATOM(tandem, tandem::atom, verify, "verify")
 
 // -- notifications -----------------------------------------------------------------
@@ -153,6 +155,7 @@ CAF_ADD_TYPE_ID(tandem, (tandem::alarm_list))
 CAF_ADD_ATOM(tandem, tandem::atom, sync, "sync")
 CAF_ADD_ATOM(tandem, tandem::atom, pull_timeout, "pull_tmo")
 CAF_ADD_TYPE_ID(tandem, (tandem::sync_status))
+CAF_ADD_TYPE_ID(tandem, (tandem::item_set))
 
 // -- status page and metrics (local only) --------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::http_request))

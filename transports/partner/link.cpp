@@ -229,6 +229,24 @@ struct core : std::enable_shared_from_this<core> {
   /// "may be alive"; a live partner keeps accepting and only the heartbeat rule decides then.
   static constexpr int probe_attempts = 4;
 
+  /// What a probe connect found at one port.
+  enum class port_answer { accepts, refused, reset, no_answer, other };
+  static const char* words(port_answer a) {
+    switch (a) {
+    case port_answer::accepts:
+      return "accepts connections";
+    case port_answer::refused:
+      return "refused";
+    case port_answer::reset:
+      return "reset";
+    case port_answer::no_answer:
+      return "no answer";
+    case port_answer::other:
+      break;
+    }
+    return "";
+  }
+
   void probe(uint64_t id, const std::string& host, uint16_t link_port, const std::string& face_host,
              uint16_t face_port, int attempt = 1) {
     struct state {
@@ -246,11 +264,12 @@ struct core : std::enable_shared_from_this<core> {
     const char* names[2] = {"link port", "face port"};
     std::string where = host == face_host ? host : host + " and " + face_host;
     auto done = [self, id, st, names, ports, host, face_host, where,
-                 attempt](int i, std::string what, bool refused) {
-      st->what[i] = std::string(names[i]) + " " + std::to_string(ports[i]) + ": " + what;
-      st->refused[i] = refused;
+                 attempt](int i, port_answer answer, const std::string& other) {
+      st->what[i] = std::string(names[i]) + " " + std::to_string(ports[i]) + ": " +
+                    (answer == port_answer::other ? other : words(answer));
+      st->refused[i] = answer == port_answer::refused;
       // Accepting, or reset while connecting (a listener closed with the SYN in its queue).
-      st->accepting[i] = what == "accepts connections" || what == "reset";
+      st->accepting[i] = answer == port_answer::accepts || answer == port_answer::reset;
       if (--st->left > 0 || self->stopped) return;
       bool gone = st->refused[0] && st->refused[1];
       bool dying = (st->refused[0] || st->accepting[0]) && (st->refused[1] || st->accepting[1]);
@@ -270,7 +289,7 @@ struct core : std::enable_shared_from_this<core> {
     };
     for (int i = 0; i < 2; ++i) {
       if (aec[i] || ports[i] == 0) {
-        done(i, aec[i] ? "bad address" : "unknown", false);
+        done(i, port_answer::other, aec[i] ? "bad address" : "unknown");
         continue;
       }
       auto sock = std::make_shared<tcp::socket>(strand);
@@ -288,13 +307,15 @@ struct core : std::enable_shared_from_this<core> {
         error_code ignored;
         sock->close(ignored);
         if (!ec)
-          done(i, "accepts connections", false);
+          done(i, port_answer::accepts, "");
         else if (ec == asio::error::connection_refused)
-          done(i, "refused", true);
+          done(i, port_answer::refused, "");
         else if (ec == asio::error::connection_reset || ec == asio::error::connection_aborted)
-          done(i, "reset", false);
+          done(i, port_answer::reset, "");
+        else if (timed_out)
+          done(i, port_answer::no_answer, "");
         else
-          done(i, timed_out ? std::string("no answer") : ec.message(), false);
+          done(i, port_answer::other, ec.message());
       });
     }
   }

@@ -58,8 +58,13 @@ size_t v_size(uint64_t v) {
   return n;
 }
 
+/// The layout version that defines a message of type t (see the header).
+uint8_t layout_of(sync_type t) {
+  return t == sync_type::items ? items_version : 1;
+}
+
 std::vector<uint8_t> start(sync_type t) {
-  return {sync_version, static_cast<uint8_t>(t)};
+  return {layout_of(t), static_cast<uint8_t>(t)};
 }
 
 std::vector<uint8_t> page_header(uint64_t request, data_kind kind, bool more) {
@@ -333,6 +338,8 @@ const char* to_string(sync_type t) {
     return "PAGE";
   case sync_type::error:
     return "ERROR";
+  case sync_type::items:
+    return "ITEMS";
   }
   return "?";
 }
@@ -469,6 +476,26 @@ std::vector<uint8_t> encode_event_page(uint64_t request, const std::vector<diag_
                             put_event);
 }
 
+std::vector<uint8_t> encode_items(const std::string& pair, const std::vector<std::string>& items,
+                                  size_t first, size_t max_bytes, size_t& taken) {
+  taken = 0;
+  auto out = start(sync_type::items);
+  put_str(out, pair);
+  size_t bytes = out.size() + 10;
+  size_t last = first;
+  while (last < items.size()) {
+    size_t one = v_size(items[last].size()) + std::min(items[last].size(), max_string_bytes);
+    if (last > first && bytes + one > max_bytes) break;
+    bytes += one;
+    ++last;
+  }
+  put_v(out, last - first);
+  for (size_t i = first; i < last; ++i)
+    put_str(out, items[i]);
+  taken = last - first;
+  return out;
+}
+
 std::string decode(const uint8_t* data, size_t size, sync_message& out, bool* version_refused) {
   if (version_refused) *version_refused = false;
   out = sync_message{};
@@ -485,8 +512,12 @@ std::string decode(const uint8_t* data, size_t size, sync_message& out, bool* ve
            std::to_string(min_sync_version) +
            (min_sync_version == sync_version ? "" : " to " + std::to_string(sync_version));
   }
-  if (type < 1 || type > 5) return "unknown sync message type " + std::to_string(type);
+  if (type < 1 || type > 6) return "unknown sync message type " + std::to_string(type);
   out.type = static_cast<sync_type>(type);
+  if (!frozen && version < layout_of(out.type))
+    return std::string("sync ") + to_string(out.type) + " in version " + std::to_string(version) +
+           ", which has no such message (it came with version " +
+           std::to_string(layout_of(out.type)) + ")";
   switch (out.type) {
   case sync_type::hello: {
     uint64_t lo = r.v("HELLO min version");
@@ -514,6 +545,16 @@ std::string decode(const uint8_t* data, size_t size, sync_message& out, bool* ve
     out.kind = static_cast<data_kind>(k);
     out.limit = r.v("PULL limit");
     read_marks(r, out.marks);
+    break;
+  }
+  case sync_type::items: {
+    out.pair = r.str("ITEMS pair");
+    uint64_t n = r.count("item count", 2);
+    for (uint64_t i = 0; i < n && r.ok(); ++i) {
+      auto item = r.str("ITEMS node id");
+      if (r.ok() && item.empty()) r.fail("ITEMS node id " + std::to_string(i) + " is empty");
+      out.items.push_back(std::move(item));
+    }
     break;
   }
   case sync_type::page: {

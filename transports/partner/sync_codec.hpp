@@ -15,6 +15,14 @@
 ///             mark = str origin, v term, v seq
 ///   PAGE      v request (0: pushed live), u8 kind, u8 flags (bit 0: more), body of the kind
 ///   ERROR     v request, str reason                          (the pull could not be served)
+///   ITEMS     str pair, v n, n × str node_id                 (version 2; see below)
+///
+/// The version byte names the layout that defines the message: PULL, PAGE and ERROR are
+/// unchanged since version 1 and still say 1, so a version-1 partner reads them; ITEMS came with
+/// version 2 and is sent only to a partner whose HELLO offers version 2. ITEMS names items OPC
+/// UA clients subscribe to through a pair here (NodeId text as the servers know it, "nsu=" from
+/// namespace index 2 on): the partner, when warm standby, keeps them monitored too. Additive
+/// only: sets grow, so a repeated or late ITEMS message changes nothing.
 ///
 /// Page bodies:
 ///   history   v n_strings, n × str (pairs, items and origins named once per page),
@@ -43,15 +51,17 @@ namespace tandem::partner::sync {
 
 /// The SYNC channel of the partner link (the ELECTION has 1).
 inline constexpr uint16_t channel = 2;
-/// The newest (and only) layout this build reads and writes.
-inline constexpr uint8_t sync_version = 1;
+/// The newest layout this build reads and writes.
+inline constexpr uint8_t sync_version = 2;
+/// The version that added ITEMS.
+inline constexpr uint8_t items_version = 2;
 /// The oldest layout this build can still speak.
 inline constexpr uint8_t min_sync_version = 1;
 /// Limits inside messages (a longer string is an error).
 inline constexpr size_t max_string_bytes = 64 * 1024;
 inline constexpr size_t max_value_bytes = 16u * 1024 * 1024;
 
-enum class sync_type : uint8_t { hello = 1, refuse = 2, pull = 3, page = 4, error = 5 };
+enum class sync_type : uint8_t { hello = 1, refuse = 2, pull = 3, page = 4, error = 5, items = 6 };
 enum class data_kind : uint8_t { history = 1, alarms = 2, events = 3 };
 
 const char* to_string(sync_type t);
@@ -77,6 +87,9 @@ struct sync_message {
   std::vector<history_row> rows;
   std::vector<alarm> alarms;
   std::vector<diag_event> events;
+  // ITEMS
+  std::string pair;
+  std::vector<std::string> items;
 };
 
 // -- encoding --------------------------------------------------------------------------------
@@ -98,6 +111,11 @@ std::vector<uint8_t> encode_alarm_page(uint64_t request, const std::vector<alarm
                                        size_t first, bool more, size_t max_bytes, size_t& taken);
 std::vector<uint8_t> encode_event_page(uint64_t request, const std::vector<diag_event>& events,
                                        size_t first, bool more, size_t max_bytes, size_t& taken);
+
+/// Encodes as many of `items[first..]` of pair `pair` as fit in `max_bytes` (at least one);
+/// `taken` says how many.
+std::vector<uint8_t> encode_items(const std::string& pair, const std::vector<std::string>& items,
+                                  size_t first, size_t max_bytes, size_t& taken);
 
 /// Status written for a value that exceeded the page limit (OPC UA BadEncodingLimitsExceeded).
 inline constexpr uint32_t status_too_large = 0x80080000;

@@ -28,12 +28,8 @@ TEST_P(face_both_down, the_client_sees_bad_then_good_again_without_reconnecting)
   const std::string tag = "[ both down, " + mode + " ] ";
   test::temp_dir dir;
   sim_pair s(dir);
-  ASSERT_TRUE(s.a.ok()) << s.a.why();
-  ASSERT_TRUE(s.b.ok()) << s.b.why();
-  pair_options p;
-  p.primary = s.a.url();
-  p.secondary = s.b.url();
-  p.mode = mode;
+  ASSERT_TRUE(s.ok()) << s.why();
+  auto p = s.options(mode);
   face_node n(dir, {p});
   std::string why;
   ASSERT_TRUE(n.wait_ready(why)) << why;

@@ -70,12 +70,8 @@ TEST_P(face_condition, fails_over_from_the_failing_server_only) {
   const auto param = GetParam();
   test::temp_dir dir;
   sim_pair s(dir);
-  ASSERT_TRUE(s.a.ok()) << s.a.why();
-  ASSERT_TRUE(s.b.ok()) << s.b.why();
-  pair_options p;
-  p.primary = s.a.url();
-  p.secondary = s.b.url();
-  p.mode = "warm";
+  ASSERT_TRUE(s.ok()) << s.why();
+  auto p = s.options("warm");
   p.monitors = param.monitor;
   face_node n(dir, {p});
   std::string why;
@@ -178,12 +174,8 @@ TEST_P(face_condition, fails_over_from_the_failing_server_only) {
 TEST(face_condition_both, clients_keep_the_active_servers_data_while_both_servers_fail) {
   test::temp_dir dir;
   sim_pair s(dir);
-  ASSERT_TRUE(s.a.ok()) << s.a.why();
-  ASSERT_TRUE(s.b.ok()) << s.b.why();
-  pair_options p;
-  p.primary = s.a.url();
-  p.secondary = s.b.url();
-  p.mode = "warm";
+  ASSERT_TRUE(s.ok()) << s.why();
+  auto p = s.options("warm");
   p.monitors = "[[pair.monitor]]\nitem = \"ns=1;s=Sim.Counter\"\ncondition = \"bad_quality\"\n";
   face_node n(dir, {p});
   std::string why;

@@ -145,7 +145,8 @@ std::string pair_toml(const pair_options& p) {
          "\"\nreturn_to_primary = " + (p.return_to_primary ? "true" : "false") +
          "\nreturn_settle_ms = " + std::to_string(p.return_settle_ms) +
          "\nstatus_interval_ms = " + std::to_string(p.status_interval_ms) +
-         "\nstatus_timeout_ms = " + std::to_string(p.status_timeout_ms) + "\n" + p.monitors;
+         "\nstatus_timeout_ms = " + std::to_string(p.status_timeout_ms) + "\n" + p.extra +
+         p.monitors;
 }
 
 namespace {
@@ -218,6 +219,14 @@ sim_pair::sim_pair(const temp_dir& dir, int rate_ms, const std::string& prefix)
         peer_kind::tandem_sim),
       b(dir, 0, {"--items", "5", "--rate-ms", std::to_string(rate_ms)}, prefix + "secondary",
         peer_kind::tandem_sim) {}
+
+pair_options sim_pair::options(const std::string& mode) const {
+  pair_options p;
+  p.primary = a.url();
+  p.secondary = b.url();
+  p.mode = mode;
+  return p;
+}
 
 std::string write_double(const std::string& url, const std::string& node_id, double value) {
   auto node = opcua::NodeId::parse(node_id);

@@ -72,6 +72,7 @@ struct pair_options {
   int return_settle_ms = 10000;
   int status_interval_ms = 300;
   int status_timeout_ms = 300;
+  std::string extra;    ///< more keys of the [[pair]] table ("key = value" lines)
   std::string monitors; ///< [[pair.monitor]] tables, appended as they are
 };
 std::string pair_toml(const pair_options& p);
@@ -108,6 +109,10 @@ private:
 struct sim_pair {
   sim_pair(const temp_dir& dir, int rate_ms = 50, const std::string& prefix = "");
   opcua_test_server a, b;
+  bool ok() const { return a.ok() && b.ok(); }
+  std::string why() const { return a.ok() ? b.why() : a.why(); }
+  /// A pair over the two (a primary, b secondary) in `mode`, the other options as default.
+  pair_options options(const std::string& mode) const;
 };
 
 // -- servers ---------------------------------------------------------------------------------

@@ -20,12 +20,8 @@ namespace {
 TEST(face_hung_server, a_stopped_primary_is_failed_over_after_the_status_timeout) {
   test::temp_dir dir;
   sim_pair s(dir);
-  ASSERT_TRUE(s.a.ok()) << s.a.why();
-  ASSERT_TRUE(s.b.ok()) << s.b.why();
-  pair_options p;
-  p.primary = s.a.url();
-  p.secondary = s.b.url();
-  p.mode = "hot";
+  ASSERT_TRUE(s.ok()) << s.why();
+  auto p = s.options("hot");
   p.status_interval_ms = 300;
   p.status_timeout_ms = 300;
   face_node n(dir, {p});

@@ -28,12 +28,8 @@ TEST_P(face_return, to_the_primary_after_it_restarts) {
   const std::string tag = rtp ? "[ return_to_primary on ] " : "[ return_to_primary off ] ";
   test::temp_dir dir;
   sim_pair s(dir);
-  ASSERT_TRUE(s.a.ok()) << s.a.why();
-  ASSERT_TRUE(s.b.ok()) << s.b.why();
-  pair_options p;
-  p.primary = s.a.url();
-  p.secondary = s.b.url();
-  p.mode = "hot";
+  ASSERT_TRUE(s.ok()) << s.why();
+  auto p = s.options("hot");
   p.return_to_primary = rtp;
   p.return_settle_ms = 1500;
   face_node n(dir, {p});

@@ -20,12 +20,8 @@ namespace {
 TEST(face_switch, pins_the_secondary_returns_and_refuses_a_dead_server) {
   test::temp_dir dir;
   sim_pair s(dir);
-  ASSERT_TRUE(s.a.ok()) << s.a.why();
-  ASSERT_TRUE(s.b.ok()) << s.b.why();
-  pair_options p;
-  p.primary = s.a.url();
-  p.secondary = s.b.url();
-  p.mode = "hot";
+  ASSERT_TRUE(s.ok()) << s.why();
+  auto p = s.options("hot");
   p.return_to_primary = true;
   p.return_settle_ms = 600;
   face_node n(dir, {p});

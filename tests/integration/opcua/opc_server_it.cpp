@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -33,6 +34,7 @@ struct heard {
   std::mutex m;
   std::vector<server_state_change> states;
   std::set<uint32_t> handles;
+  std::map<uint32_t, uint64_t> per_handle; ///< updates per handle since clear_data
   uint64_t updates = 0;
   server_conn_state state() {
     std::lock_guard<std::mutex> g(m);
@@ -45,7 +47,13 @@ struct heard {
   void clear_data() {
     std::lock_guard<std::mutex> g(m);
     handles.clear();
+    per_handle.clear();
     updates = 0;
+  }
+  uint64_t of(uint32_t h) {
+    std::lock_guard<std::mutex> g(m);
+    auto it = per_handle.find(h);
+    return it == per_handle.end() ? 0 : it->second;
   }
   size_t distinct() {
     std::lock_guard<std::mutex> g(m);
@@ -80,8 +88,10 @@ protected:
               },
               [h](server_data& d) {
                 std::lock_guard<std::mutex> g(h->m);
-                for (auto& u : d.updates)
+                for (auto& u : d.updates) {
                   h->handles.insert(u.handle);
+                  ++h->per_handle[u.handle];
+                }
                 h->updates += d.updates.size();
               }};
     });
@@ -104,6 +114,16 @@ protected:
     };
     srv = sys.spawn(opc_server, c);
     caf::anon_send(srv, atom::connect_v);
+  }
+  /// Connects to `url` and monitors items 1..n until every one has reported.
+  ::testing::AssertionResult monitoring(const std::string& url, uint32_t n) {
+    start(url);
+    if (!wait_state(server_conn_state::connected))
+      return ::testing::AssertionFailure() << "not connected: " << log.last_detail();
+    monitor_items(n);
+    if (!test::wait_for([&] { return log.distinct() == n; }, 30s))
+      return ::testing::AssertionFailure() << log.distinct() << " of " << n << " items report";
+    return ::testing::AssertionSuccess();
   }
   bool wait_state(server_conn_state s, std::chrono::milliseconds t = 30s) {
     return test::wait_for([&] { return log.state() == s; }, t);
@@ -143,10 +163,7 @@ TEST_F(opc_server_it, monitors_1000_items_and_receives_all_their_changes) {
 TEST_F(opc_server_it, a_killed_server_is_reported_lost_and_items_come_back_with_it) {
   test::node_opcua_server server(dir, 0, {"--items", "100", "--rate-ms", "100"});
   ASSERT_TRUE(server.ok()) << server.why();
-  start(server.url());
-  ASSERT_TRUE(wait_state(server_conn_state::connected)) << log.last_detail();
-  monitor_items(100);
-  ASSERT_TRUE(test::wait_for([&] { return log.distinct() == 100; }, 30s));
+  ASSERT_TRUE(monitoring(server.url(), 100));
   server.proc().signal(SIGKILL);
   server.proc().wait(10s);
   ASSERT_TRUE(wait_state(server_conn_state::lost, 10s)) << log.last_detail();
@@ -167,10 +184,7 @@ TEST_F(opc_server_it, a_killed_server_is_reported_lost_and_items_come_back_with_
 TEST_F(opc_server_it, monitoring_modes_switch_the_data_off_and_on) {
   test::node_opcua_server server(dir, 0, {"--items", "10", "--rate-ms", "50"});
   ASSERT_TRUE(server.ok()) << server.why();
-  start(server.url());
-  ASSERT_TRUE(wait_state(server_conn_state::connected)) << log.last_detail();
-  monitor_items(10);
-  ASSERT_TRUE(test::wait_for([&] { return log.distinct() == 10; }, 30s));
+  ASSERT_TRUE(monitoring(server.url(), 10));
   std::vector<uint32_t> handles;
   for (uint32_t h = 1; h <= 10; ++h)
     handles.push_back(h);
@@ -183,16 +197,61 @@ TEST_F(opc_server_it, monitoring_modes_switch_the_data_off_and_on) {
   EXPECT_TRUE(test::wait_for([&] { return log.distinct() == 10; }, 10s)) << log.distinct();
 }
 
+// Items no client watches any more are deleted on the server (DeleteMonitoredItems, node-opcua
+// as the independent peer): their data stops while the others' goes on, and a reconnect does
+// not bring them back.
+TEST_F(opc_server_it, unmonitored_items_are_deleted_on_the_server_and_stay_gone_after_a_reconnect) {
+  test::node_opcua_server server(dir, 0, {"--items", "10", "--rate-ms", "50"});
+  ASSERT_TRUE(server.ok()) << server.why();
+  ASSERT_TRUE(monitoring(server.url(), 10));
+  caf::anon_send(srv, atom::unmonitor_v, std::vector<uint32_t>{1, 2, 3, 4, 5});
+  // Windows in which each remaining item changed at least twice: the first may still carry
+  // values published before the deletion; from then on, no deleted item reports.
+  auto quiet_window = [&] {
+    log.clear_data();
+    bool others = test::wait_for(
+        [&] {
+          for (uint32_t h = 6; h <= 10; ++h)
+            if (log.of(h) < 2) return false;
+          return true;
+        },
+        10s);
+    uint64_t deleted = 0;
+    for (uint32_t h = 1; h <= 5; ++h)
+      deleted += log.of(h);
+    return others && deleted == 0;
+  };
+  ASSERT_TRUE(test::wait_for(quiet_window, 10s)) << "deleted items kept reporting";
+  EXPECT_TRUE(quiet_window());
+  EXPECT_TRUE(quiet_window());
+  // A reconnect re-creates the remaining items only.
+  auto snap = [&] {
+    caf::scoped_actor a{sys};
+    server_snapshot s;
+    a->request(srv, 5s, atom::status_v)
+        .receive([&](server_snapshot& x) { s = x; }, [](caf::error&) {});
+    return s;
+  };
+  EXPECT_EQ(snap().items, 5u);
+  caf::scoped_actor a{sys};
+  std::string err = "no answer";
+  fault f;
+  f.kind = fault_kind::drop_server;
+  a->request(srv, 5s, f).receive([&](std::string& e) { err = e; }, [](caf::error&) {});
+  ASSERT_EQ(err, "");
+  ASSERT_TRUE(test::wait_for([&] { return snap().reconnects == 1; }, 10s));
+  ASSERT_TRUE(wait_state(server_conn_state::connected)) << log.last_detail();
+  EXPECT_TRUE(test::wait_for(quiet_window, 10s)) << "a deleted item came back";
+  EXPECT_EQ(snap().items, 5u);
+}
+
 // A failover of a warm pair switches every face item at once: more items than the server takes
 // in one call (tandem sim: MaxMonitoredItemsPerCall 1000) must not cost the session.
 TEST_F(opc_server_it, modes_of_more_items_than_one_call_takes_switch_without_a_reconnect) {
   test::node_opcua_server server(dir, 0, {"--items", "1500", "--rate-ms", "100"}, "sim",
                                  test::peer_kind::tandem_sim);
   ASSERT_TRUE(server.ok()) << server.why();
-  start(server.url());
-  ASSERT_TRUE(wait_state(server_conn_state::connected)) << log.last_detail();
-  monitor_items(1500);
-  ASSERT_TRUE(test::wait_for([&] { return log.distinct() == 1500; }, 30s)) << log.distinct();
+  ASSERT_TRUE(monitoring(server.url(), 1500));
   std::vector<uint32_t> handles;
   for (uint32_t h = 1; h <= 1500; ++h)
     handles.push_back(h);

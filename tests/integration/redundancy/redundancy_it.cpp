@@ -3,7 +3,9 @@
 // (manual recovery: not until `switch`), operator switch both ways, a hung node (SIGSTOP) and the
 // split brain it leaves when it wakes, maintenance, and a peer speaking garbage refused.
 
+#include <array>
 #include <csignal>
+#include <functional>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -13,6 +15,8 @@
 
 #include "tests/support/node.hpp"
 #include "tests/support/process.hpp"
+#include "transports/partner/protocol.hpp"
+#include "transports/partner/tls_stream.hpp"
 
 using namespace tandem;
 using namespace std::chrono_literals;
@@ -191,6 +195,63 @@ TEST_F(redundancy_it, a_peer_speaking_garbage_is_refused_and_the_node_carries_on
   EXPECT_EQ(state(*m), "Running");
 }
 
+// A peer that passes TLS with a trusted certificate (plant-b's) but speaks a future partner
+// protocol version: the node refuses it, tells it why in a REFUSE, records both versions in
+// `partner_refused`, stays Running, and the real plant-b links afterwards.
+TEST_F(redundancy_it, a_peer_speaking_a_future_protocol_version_is_refused_with_both_versions) {
+  auto m = start("plant-a", "master");
+  ASSERT_TRUE(test::wait_for([&] { return state(*m) == "Running"; }, 10s));
+  std::string err;
+  auto pki = partner::pki_store::open(dir.path() + "/data-plant-b/pki", "plant-b", err);
+  ASSERT_TRUE(pki) << err;
+  auto ctx = partner::tls_context::make(pki, err);
+  ASSERT_TRUE(ctx) << err;
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket s(io);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port_a});
+  auto tls = std::make_shared<partner::tls_stream>(std::move(s), ctx);
+  std::string failure = "no answer";
+  tls->handshake(false, 5000ms, [&](partner::tls_failure f) { failure = f.text; });
+  io.run();
+  io.restart();
+  ASSERT_EQ(failure, "");
+  partner_hello h;
+  h.node_name = "plant-b";
+  h.role = partner_role::backup;
+  auto hello = partner::encode(partner::message(h), 7);
+  tls->async_write(boost::asio::buffer(hello), [](const boost::system::error_code&, size_t) {});
+  std::string answer;
+  std::array<char, 4096> buf{};
+  std::function<void()> read_more = [&] {
+    tls->async_read_some(boost::asio::buffer(buf),
+                         [&](const boost::system::error_code& ec, size_t n) {
+                           if (ec) return;
+                           answer.append(buf.data(), n);
+                           read_more();
+                         });
+  };
+  read_more();
+  io.run_for(5s); // until the node closes the connection
+  EXPECT_NE(answer.find("plant-a speaks partner protocol version 1, not 7"), std::string::npos)
+      << answer.size() << " bytes";
+  tls->close();
+  ASSERT_TRUE(test::wait_for(
+      [&] {
+        json events = m->console("events 100");
+        for (auto& e : events["events"])
+          if (e.value("kind", "") == "partner_refused" &&
+              e.value("text", "") ==
+                  "partner plant-b speaks protocol version 7, this node speaks 1")
+            return true;
+        return false;
+      },
+      10s))
+      << m->console("events 30").dump();
+  EXPECT_EQ(state(*m), "Running");
+  auto b = start("plant-b", "backup");
+  EXPECT_TRUE(states_are(*m, "Running", *b, "Standby"));
+}
+
 TEST_F(redundancy_it, a_config_mismatch_is_reported_and_verify_names_the_key_paths) {
   auto m = start("plant-a", "master", "automatic");
   auto b = start("plant-b", "backup", "manual");
@@ -203,6 +264,20 @@ TEST_F(redundancy_it, a_config_mismatch_is_reported_and_verify_names_the_key_pat
   auto v = b->console("verify");
   EXPECT_EQ(v["differences"], json::array({"redundancy.recovery"})) << v.dump();
   EXPECT_TRUE(has_event(*m, "config_mismatch"));
+  auto has_alarm = [](test::node_process& n, const std::string& key) {
+    json alarms = n.console("alarms");
+    for (auto& a : alarms["alarms"])
+      if (a.value("key", "") == key && a.value("active", false)) return true;
+    return false;
+  };
+  EXPECT_TRUE(test::wait_for([&] { return has_alarm(*b, "config"); }, 5s))
+      << b->console("alarms").dump();
+  // Availability first: the backup takes over all the same, and raises an alarm saying so.
+  m->proc().signal(SIGKILL);
+  ASSERT_TRUE(test::wait_for([&] { return state(*b) == "Running"; }, 5s))
+      << b->console("node").dump();
+  ASSERT_TRUE(test::wait_for([&] { return has_alarm(*b, "config_takeover"); }, 5s))
+      << b->console("alarms").dump();
 }
 
 TEST_F(redundancy_it, two_nodes_of_the_same_role_refuse_each_other_and_say_why) {

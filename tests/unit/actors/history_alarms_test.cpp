@@ -396,6 +396,27 @@ TEST_F(alarms_test, monitor_conditions_partner_and_direct_reports_events_of_othe
     EXPECT_FALSE(x.active) << x.key;
 }
 
+// Availability first: a mismatched configuration is an alarm, and a takeover despite it another;
+// a matching configuration again clears both.
+TEST_F(alarms_test, a_config_mismatch_and_a_takeover_despite_it_are_alarms_until_it_matches) {
+  auto a = spawn_alarms("n1", store);
+  event(a, "n1", "election", "config_mismatch", "the partner plant-a runs another configuration");
+  event(a, "n1", "election", "takeover", "this node is Running (partner_lost)");
+  event(a, "n1", "election", "takeover_mismatched",
+        "took over from plant-a, whose configuration differs from this node's");
+  run();
+  auto l = list(a);
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[0].key, "config");
+  EXPECT_EQ(l[1].key, "config_takeover");
+  EXPECT_NE(l[1].text.find("took over from plant-a"), std::string::npos) << l[1].text;
+  EXPECT_TRUE(l[0].active && l[1].active);
+  event(a, "n1", "election", "config_matched", "the partner plant-a runs this node's again");
+  run();
+  for (auto& x : list(a))
+    EXPECT_FALSE(x.active) << x.key;
+}
+
 TEST_F(alarms_test, alarms_survive_a_restart_and_conditions_start_afresh) {
   auto a = spawn_alarms("n1", store);
   event(a, "n1", "server/line1/primary", "server_lost", "lost");

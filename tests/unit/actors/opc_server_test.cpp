@@ -45,6 +45,9 @@ public:
     log_.calls.push_back("mode " + std::to_string(g));
     log_.modes.emplace_back(std::move(handles), m);
   }
+  void unmonitor(uint64_t g, std::vector<uint32_t> handles) override {
+    log_.calls.push_back("unmonitor " + std::to_string(g) + " " + std::to_string(handles.size()));
+  }
 
 private:
   link_log& log_;

@@ -7,9 +7,11 @@
 #include "caf/stateful_actor.hpp"
 #include "caf/typed_event_based_actor.hpp"
 
+#include "actors/history.hpp"
 #include "actors/monitor.hpp"
 #include "actors/pair.hpp"
 #include "tests/support/actor_fixture.hpp"
+#include "tests/support/process.hpp"
 #include "transports/opcua/binary.hpp"
 
 using namespace tandem;
@@ -21,6 +23,7 @@ struct server_log {
   std::vector<std::string> calls;
   std::vector<item_spec> monitored;                                     ///< every monitor() item
   std::vector<std::pair<std::vector<uint32_t>, monitoring_mode>> modes; ///< set_mode() calls
+  std::vector<uint32_t> unmonitored;                                    ///< unmonitor() handles
   uint64_t generation = 0;
   std::vector<uint64_t> polls;
 };
@@ -40,6 +43,9 @@ public:
   }
   void set_mode(uint64_t, std::vector<uint32_t> handles, monitoring_mode m) override {
     l_.modes.emplace_back(std::move(handles), m);
+  }
+  void unmonitor(uint64_t, std::vector<uint32_t> handles) override {
+    l_.unmonitored.insert(l_.unmonitored.end(), handles.begin(), handles.end());
   }
 
 private:
@@ -65,6 +71,8 @@ protected:
     c.wall_now = [this] { return wall_now(); };
     c.role = role;
     c.cold_standby = cold_standby;
+    c.pair.unused_item_linger_ms = linger_ms;
+    c.history = history;
     c.make_link = [this](int i, std::shared_ptr<opcua::link_events>) {
       return std::make_unique<logging_link>(logs[i]);
     };
@@ -123,6 +131,8 @@ protected:
   /// This node's role as the PAIR starts with it, and whether its standby is cold.
   node_role role{"Running", "independent", 0};
   bool cold_standby = false;
+  int64_t linger_ms = 60000; ///< unused_item_linger_ms of the next start()
+  history_actor history;     ///< given to the next start() (null: no history)
   server_log logs[2];
   pair_actor p;
 };
@@ -392,7 +402,9 @@ protected:
     auto bytes = opcua::encode_to_vector(counter_value(v));
     ASSERT_TRUE(bytes);
     ASSERT_FALSE(logs[i].monitored.empty());
-    uint32_t handle = logs[i].monitored.front().handle;
+    uint32_t handle = 0; // the client's item: the newest one of the node
+    for (const auto& m : logs[i].monitored)
+      if (m.node_id == "ns=1;s=Counter") handle = m.handle;
     self->send(
         p, server_data{std::string("line1/") + (i == 0 ? "primary" : "secondary"),
                        {item_update{handle, counter_value(v).source_timestamp->ticks, 0, *bytes}}});
@@ -445,19 +457,140 @@ TEST_F(pair_face_test, warm_reports_only_on_the_active_server_and_switches_modes
   ASSERT_EQ(logs[0].monitored.size(), 1u);
   ASSERT_EQ(logs[1].monitored.size(), 1u);
   EXPECT_EQ(logs[0].monitored[0].mode, monitoring_mode::reporting);
-  EXPECT_EQ(logs[1].monitored[0].mode, monitoring_mode::disabled);
+  // The standby samples and queues without reporting (Part 4 6.6.2.4.5.4).
+  EXPECT_EQ(logs[1].monitored[0].mode, monitoring_mode::sampling);
+  counter(0, 6);
   counter(0, 7);
-  EXPECT_EQ(received(), (std::vector<int64_t>{7}));
-  down(0);
+  EXPECT_EQ(received(), (std::vector<int64_t>{6, 7}));
+  down(0); // the primary dies before it delivers 8 and 9
   ASSERT_FALSE(logs[1].modes.empty());
   EXPECT_EQ(logs[1].modes.back().second, monitoring_mode::reporting);
   EXPECT_EQ(logs[1].modes.back().first, (std::vector<uint32_t>{logs[1].monitored[0].handle}));
-  counter(1, 8); // the secondary's current value after enabling
-  EXPECT_EQ(received(), (std::vector<int64_t>{7, 8}));
+  // Reporting now, the secondary delivers its queue, oldest first: what was forwarded already
+  // is dropped, the rest follows in order, with nothing lost.
+  for (int64_t v : {5, 6, 7, 8, 9, 10})
+    counter(1, v);
+  EXPECT_EQ(received(), (std::vector<int64_t>{6, 7, 8, 9, 10}));
+  counter(1, 10); // after the catch-up an equal source time is forwarded as it comes
+  EXPECT_EQ(received(), (std::vector<int64_t>{6, 7, 8, 9, 10, 10}));
   EXPECT_EQ(
       face->read(opcua::NodeId(opcua::node_ids::Server_ServiceLevel), opcua::attribute_id::Value)
           .value,
       opcua::Variant(uint8_t{150}));
+}
+
+TEST_F(pair_face_test, a_warm_catch_up_ends_after_a_second_so_a_server_whose_clock_lags_is_heard) {
+  start(config::pair_mode::warm, false, {}, face);
+  up(0);
+  up(1);
+  subscribe();
+  counter(0, 50);
+  down(0);
+  counter(1, 40); // the secondary's clock is behind: taken for a queued duplicate
+  EXPECT_EQ(received(), (std::vector<int64_t>{50}));
+  advance(1100ms);
+  counter(1, 41);
+  EXPECT_EQ(received(), (std::vector<int64_t>{50, 41}));
+}
+
+// A client that deletes its monitored items (an HMI leaving a screen): after
+// unused_item_linger_ms without any client the item is deleted on both servers; a client back
+// sooner keeps it, one back later gets a new one; the partner's clients' items stay.
+TEST_F(pair_face_test, an_item_no_client_watches_is_deleted_upstream_after_the_linger) {
+  linger_ms = 400; // swept every 100 ms, removed after 4 sweeps without a client
+  start(config::pair_mode::warm, false, {}, face);
+  up(0);
+  up(1);
+  auto alive = [this](int steps) { // 100 ms at a time, the servers answering their polls
+    for (int k = 0; k < steps; ++k) {
+      advance(100ms);
+      for (int i = 0; i < 2; ++i)
+        if (!logs[i].polls.empty())
+          self->send(st().servers[i],
+                     status_reply{logs[i].generation, logs[i].polls.back(), true, 0, 0, 255, ""});
+      run();
+    }
+  };
+  subscribe();
+  ASSERT_EQ(logs[0].monitored.size(), 1u);
+  uint32_t h = logs[0].monitored.front().handle;
+  face->unwatch(std::exchange(client.token, 0));
+  alive(3);
+  subscribe(); // back within the linger: the same item
+  alive(6);
+  EXPECT_TRUE(logs[0].unmonitored.empty());
+  EXPECT_EQ(logs[0].monitored.size(), 1u);
+  face->unwatch(std::exchange(client.token, 0));
+  alive(5);
+  EXPECT_EQ(logs[0].unmonitored, (std::vector<uint32_t>{h}));
+  EXPECT_EQ(logs[1].unmonitored, (std::vector<uint32_t>{h}));
+  EXPECT_EQ(status().items, 0u);
+  subscribe(); // back later: a new item upstream
+  ASSERT_EQ(logs[0].monitored.size(), 2u);
+  EXPECT_NE(logs[0].monitored.back().handle, h);
+  counter(0, 3);
+  ASSERT_FALSE(received().empty());
+  EXPECT_EQ(received().back(), 3);
+  // What the partner node's clients watch stays, with no client here.
+  self->send(p, item_set{"line1", {"ns=1;s=Level"}, true});
+  run();
+  ASSERT_EQ(logs[0].monitored.size(), 3u);
+  alive(8);
+  EXPECT_EQ(logs[0].unmonitored.size(), 1u);
+  EXPECT_EQ(status().items, 2u);
+}
+
+// History records what clients were given: after a hot failover the catch-up from the standby's
+// window; after a warm one the new server's queue without what was forwarded already (no
+// duplicate rows).
+TEST_F(pair_face_test, history_records_the_catch_up_of_a_failover_and_no_duplicates) {
+  test::temp_dir dir;
+  auto recorded = [&] {
+    history_query q;
+    q.pair = "line1";
+    q.item = "ns=1;s=Counter";
+    std::vector<int64_t> out;
+    if (auto v = ask<history_values>(history, q))
+      for (auto& r : v->rows)
+        out.push_back(r.time_ms / 1000); // counter_value(v) has source time v seconds
+    return out;
+  };
+  for (auto mode : {config::pair_mode::hot, config::pair_mode::warm}) {
+    SCOPED_TRACE(config::to_string(mode));
+    std::string err, notice;
+    auto store = storage::history_store::open(
+        dir.file(std::string(config::to_string(mode)) + ".db"), err, notice);
+    ASSERT_TRUE(store) << err;
+    history_config hc;
+    hc.node_name = "n1";
+    hc.store = std::move(store);
+    hc.wall_now = [this] { return wall_now(); };
+    history = sys.spawn(tandem::history, hc);
+    start(mode, false, {}, face);
+    up(0);
+    up(1);
+    subscribe();
+    counter(0, 1);
+    counter(1, 1);
+    counter(0, 2);
+    counter(1, 2);
+    if (mode == config::pair_mode::hot) counter(1, 3); // in the standby's window
+    down(0);
+    if (mode == config::pair_mode::warm)
+      for (int64_t v : {1, 2, 3}) // the standby's queue, reported after the switch
+        counter(1, v);
+    counter(1, 4);
+    EXPECT_EQ(recorded(), (std::vector<int64_t>{1, 2, 3, 4}));
+    face->unwatch(std::exchange(client.token, 0));
+    self->send_exit(p, caf::exit_reason::user_shutdown);
+    self->send_exit(history, caf::exit_reason::user_shutdown);
+    run();
+    logs[0] = {};
+    logs[1] = {};
+    face = std::make_shared<opcua::pair_space>(
+        opcua::pair_space_options{"line1", "urn:test", true, nullptr});
+    client = {};
+  }
 }
 
 TEST_F(pair_face_test, with_no_server_left_the_client_sees_bad_no_communication_then_recovers) {

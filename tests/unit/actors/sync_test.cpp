@@ -65,8 +65,16 @@ sync_link_actor::behavior_type fake_link(sync_link_actor::pointer self, std::sha
   };
 }
 
+/// Stands in for the SUPERVISOR: keeps the partner's client items SYNC hands on.
+item_set_listener_actor::behavior_type item_sink(item_set_listener_actor::pointer,
+                                                 std::shared_ptr<std::vector<item_set>> got) {
+  return {[got](item_set& s) { got->push_back(std::move(s)); }};
+}
+
 struct node {
   std::string name;
+  std::shared_ptr<std::vector<item_set>> items = std::make_shared<std::vector<item_set>>();
+  item_set_listener_actor item_owner;
   std::shared_ptr<storage::history_store> hstore;
   std::shared_ptr<storage::alarm_store> astore;
   std::shared_ptr<storage::event_store> estore;
@@ -83,7 +91,7 @@ protected:
   ~sync_test() override {
     for (auto* n : {&a, &b})
       for (caf::actor_addr x : {n->sync.address(), n->history.address(), n->alarms.address(),
-                                n->diag.address(), n->link.address()})
+                                n->diag.address(), n->link.address(), n->item_owner.address()})
         if (x) self->send_exit(x, caf::exit_reason::user_shutdown);
     run();
   }
@@ -118,6 +126,8 @@ protected:
     sc.diagnostics = n.diag;
     sc.page_rows = page_rows;
     sc.wall_now = [this] { return wall_now(); };
+    n.item_owner = sys.spawn(item_sink, n.items);
+    sc.items_owner = n.item_owner;
     n.sync = sys.spawn(tandem::sync, sc);
     n.link = sys.spawn(fake_link, n.out);
     run();
@@ -392,11 +402,15 @@ TEST_F(sync_test, a_partner_of_another_version_is_refused_with_a_reason) {
   a.out->hold = b.out->hold = true;
   connect();
   a.out->held.clear();
-  // "a" speaks only versions 2 and 3.
-  self->send(b.sync, sync_payload{ps::channel, ps::encode_hello("plant-a", 2, 3)});
+  // "a" speaks only versions newer than this build's.
+  uint8_t lo = ps::sync_version + 1, hi = ps::sync_version + 2;
+  self->send(b.sync, sync_payload{ps::channel, ps::encode_hello("plant-a", lo, hi)});
   run();
   EXPECT_EQ(status(b).state, "not_synced");
-  EXPECT_NE(status(b).last_error.find("speaks sync versions 2 to 3"), std::string::npos);
+  EXPECT_NE(status(b).last_error.find("speaks sync versions " + std::to_string(lo) + " to " +
+                                      std::to_string(hi)),
+            std::string::npos)
+      << status(b).last_error;
   EXPECT_TRUE(has_event(b, "sync_refused"));
   bool refused = false;
   for (auto& m : b.out->seen)
@@ -466,6 +480,65 @@ TEST_F(sync_test, a_failed_merge_stops_the_pull_and_it_is_tried_again) {
   advance(5s); // the retry
   EXPECT_EQ(status(b).state, "synced") << status(b).last_error;
   EXPECT_EQ(stamps(b, "ns=1;s=X"), stamps(a, "ns=1;s=X"));
+}
+
+// The items clients watch through a pair go to the partner (ITEMS), which hands them to its
+// PAIRs; each side tells the other only what it has not heard, a reconnect tells everything
+// again without repeating it to the PAIRs, and a version-1 partner is sent none.
+TEST_F(sync_test, client_items_reach_the_partners_pairs_once) {
+  make_pair();
+  auto line1 = [](std::vector<std::string> ids) {
+    return item_set{"line1", std::move(ids), false};
+  };
+  self->send(b.sync, line1({"ns=1;s=A", "nsu=urn:plc;s=B"})); // before the link is up
+  run();
+  connect();
+  flow();
+  ASSERT_EQ(a.items->size(), 1u);
+  EXPECT_TRUE(a.items->at(0).partner);
+  EXPECT_EQ(a.items->at(0).pair, "line1");
+  EXPECT_EQ(a.items->at(0).node_ids, (std::vector<std::string>{"ns=1;s=A", "nsu=urn:plc;s=B"}));
+  // A new item follows at once; a's PAIR reporting the partner's items back (its face watches
+  // them now) sends nothing back.
+  self->send(b.sync, line1({"ns=1;s=A", "ns=1;s=C"}));
+  flow();
+  ASSERT_EQ(a.items->size(), 2u);
+  EXPECT_EQ(a.items->at(1).node_ids, (std::vector<std::string>{"ns=1;s=C"}));
+  size_t sent_by_a = 0;
+  self->send(a.sync, line1({"ns=1;s=A", "nsu=urn:plc;s=B", "ns=1;s=C"}));
+  flow();
+  for (auto& m : a.out->seen)
+    sent_by_a += m.type == ps::sync_type::items;
+  EXPECT_EQ(sent_by_a, 0u);
+  EXPECT_EQ(status(a).items_received, 3u);
+  EXPECT_EQ(status(b).items_sent, 3u);
+  // a's own client adds D: b's PAIRs hear of it.
+  self->send(a.sync, line1({"ns=1;s=D"}));
+  flow();
+  ASSERT_EQ(b.items->size(), 1u);
+  EXPECT_EQ(b.items->at(0).node_ids, (std::vector<std::string>{"ns=1;s=D"}));
+  // A reconnect tells the whole set again (a restarted partner needs it); nothing is new.
+  disconnect();
+  connect();
+  flow();
+  EXPECT_EQ(a.items->size(), 2u);
+  EXPECT_EQ(b.items->size(), 1u);
+  bool told = false;
+  for (auto& m : b.out->seen)
+    told = told || (m.type == ps::sync_type::items && m.items.size() == 4);
+  EXPECT_TRUE(told);
+  // A partner that speaks only version 1 is sent no ITEMS (it could not read them).
+  a.out->hold = true;
+  self->send(a.sync, partner_down{partner_down_cause::closed, false, "test", "plant-b"});
+  self->send(a.sync, up_of("plant-b"));
+  run();
+  a.out->held.clear();
+  a.out->seen.clear();
+  self->send(a.sync, sync_payload{ps::channel, ps::encode_hello("plant-b", 1, 1)});
+  self->send(a.sync, line1({"ns=1;s=E"}));
+  run();
+  for (auto& m : a.out->seen)
+    EXPECT_NE(m.type, ps::sync_type::items);
 }
 
 } // namespace

@@ -88,6 +88,16 @@ protected:
     return n;
   }
 
+  /// Virtual time passes in steps, as real time does: one jump would look like a process that
+  /// was frozen (see time_the_process_was_frozen_is_not_running_time).
+  void advance(caf::timespan d) {
+    while (d > caf::timespan{0}) {
+      auto step = std::min<caf::timespan>(d, std::chrono::milliseconds(200));
+      actor_fixture::advance(step);
+      d -= step;
+    }
+  }
+
   void TearDown() override {
     for (auto& a : spawned)
       self->send_exit(a, caf::exit_reason::user_shutdown);
@@ -161,6 +171,22 @@ TEST_F(election_actor_test, running_time_and_term_survive_a_restart) {
   EXPECT_GE(status(again).running_total_ms, 30000u);
   advance(10s);
   EXPECT_EQ(status(again).term, 2u) << "a new Running period is a new term";
+}
+
+// SIGSTOP of the Running node: the periodic tick comes 20 s late. That time is not Running time,
+// so the hung node cannot win the split brain it finds when it resumes by `longest_running`.
+TEST_F(election_actor_test, time_the_process_was_frozen_is_not_running_time) {
+  auto m = start(config::role::master, "m");
+  advance(10s); // Running from here
+  advance(5s);
+  auto before = status(m).running_total_ms;
+  EXPECT_GE(before, 4800u);
+  actor_fixture::advance(20s); // frozen: nothing of the node ran
+  auto after = status(m).running_total_ms;
+  EXPECT_LT(after - before, 2500u) << "frozen time counted as Running time";
+  advance(5s); // and it counts normally again
+  EXPECT_GE(status(m).running_total_ms - after, 4800u);
+  EXPECT_LE(status(m).running_total_ms - after, 5200u);
 }
 
 TEST_F(election_actor_test, two_elections_agree_through_their_links) {

@@ -3,6 +3,7 @@
 // would), checking after every step that the plant is never left without a Running node once
 // one ran (no gap in a controlled handover).
 
+#include <algorithm>
 #include <deque>
 #include <optional>
 
@@ -191,6 +192,34 @@ TEST(election, a_healed_split_brain_keeps_the_node_that_ran_longest) {
   d.link();
   EXPECT_EQ(d[0], standby);
   EXPECT_EQ(d[1], running);
+}
+
+// On a slow link the master's state message reaches the backup 3 s late. Judged against its own
+// Running time as of then, the backup would find itself the longer runner while the master,
+// which heard the backup at once, calls a tie and stays: both Running for good. Both judge the
+// two times they told each other, so exactly one stays Running.
+TEST(election, a_split_brain_verdict_is_the_same_on_both_sides_however_late_the_messages) {
+  duo d;
+  d.link();
+  d.cut();
+  d.node[0].set_running_total(20'000);
+  d.node[1].set_running_total(19'300);
+  d.up = true;
+  auto s0 = d.node[0].state_message(), s1 = d.node[1].state_message();
+  d.apply(0, d.node[0].partner_up(s1.state, s1.running_total_ms, s1.maintenance, role::backup));
+  d.apply(1, d.node[1].partner_up(s0.state, s0.running_total_ms, s0.maintenance, role::master));
+  std::deque<std::pair<int, election_message>> to_backup;
+  for (auto& [to, m] : d.wire)
+    if (to == 1) to_backup.emplace_back(to, m);
+  d.wire.erase(std::remove_if(d.wire.begin(), d.wire.end(), [](auto& x) { return x.first == 1; }),
+               d.wire.end());
+  d.pump(); // the backup's state reaches the master at once
+  d.node[0].set_running_total(23'000);
+  d.node[1].set_running_total(22'300); // 3 s later, the master's arrives
+  d.wire.insert(d.wire.end(), to_backup.begin(), to_backup.end());
+  d.pump();
+  EXPECT_EQ(d[0], running);
+  EXPECT_EQ(d[1], standby);
 }
 
 TEST(election, a_split_brain_within_the_tolerance_is_a_tie_the_master_wins) {

@@ -263,3 +263,51 @@ TEST(pair_space_tandem_folder, objects_has_a_tandem_folder_whose_values_follow_t
 }
 
 } // namespace
+
+// The partner node's clients' items (SYNC's ITEMS): watched here without a client, by URI, so a
+// takeover finds them monitored; a client that comes later gets the same item, and its value.
+TEST(pair_space_prewatch, the_partners_items_become_items_here_once_their_namespace_is_known) {
+  pair_space_options o;
+  o.alias = "line1";
+  pair_space face(o);
+  std::vector<pair_space::wanted_item> wanted;
+  face.set_item_listener([&](std::vector<pair_space::wanted_item> w) {
+    wanted.insert(wanted.end(), w.begin(), w.end());
+  });
+  // No server has shown its namespaces yet: the "nsu=" item waits, the others do not.
+  EXPECT_EQ(face.prewatch(
+                {"nsu=urn:plc;s=PLC1.Level", "i=2258", "ns=1;s=Local", "nonsense=1", "svr=1;i=85"}),
+            2u);
+  ASSERT_EQ(wanted.size(), 2u);
+  EXPECT_EQ(wanted[0].node_id, "i=2258");
+  EXPECT_EQ(wanted[1].node_id, "ns=1;s=Local");
+  EXPECT_EQ(face.prewatch_pending(), 1u);
+
+  // The primary shows its namespaces (the PAIR calls set_active as servers come and go).
+  auto primary = std::make_shared<fake_server>(
+      std::vector<std::string>{ua, "urn:primary", "urn:di", "urn:plc"});
+  face.set_forwarder(0, primary);
+  face.set_active(0);
+  EXPECT_EQ(face.prewatch_pending(), 0u);
+  ASSERT_EQ(wanted.size(), 3u);
+  EXPECT_EQ(wanted[2].node_id, "nsu=urn:plc;s=PLC1.Level");
+  uint32_t handle = wanted[2].handle;
+
+  // Told again (a reconnect of the partner link), nothing new is asked for.
+  face.prewatch({"nsu=urn:plc;s=PLC1.Level", "i=2258"});
+  EXPECT_EQ(wanted.size(), 3u);
+
+  // The value arrives before any client; a client watching the node later (index 3 in the face,
+  // as in the primary's array) gets that item: no new one upstream, and the value is there.
+  tandem::item_update u;
+  u.handle = handle;
+  writer w(u.value);
+  encode(w, DataValue(Variant(42.5)));
+  face.deliver({u});
+  face.watch(NodeId(3, String("PLC1.Level")), attribute_id::Value, [](const DataValue&) {});
+  EXPECT_EQ(wanted.size(), 3u);
+  auto dv = face.read(NodeId(3, String("PLC1.Level")), attribute_id::Value);
+  ASSERT_TRUE(dv.value.has_value());
+  ASSERT_NE(dv.value->get_if<double>(), nullptr);
+  EXPECT_EQ(*dv.value->get_if<double>(), 42.5);
+}

@@ -85,6 +85,7 @@ std::vector<std::vector<uint8_t>> samples() {
       ps::encode_alarm_page(8, {alm("plant-a:1", 4), alm("plant-a:2", 5)}, 0, false, 1 << 20,
                             taken),
       ps::encode_event_page(0, {ev(1), ev(2)}, 0, false, 1 << 20, taken),
+      ps::encode_items("line1", {"nsu=urn:sim;s=Tag1", "i=2258"}, 0, 1 << 20, taken),
   };
 }
 
@@ -197,6 +198,44 @@ TEST(sync_codec, a_value_too_large_for_any_page_travels_as_its_stamp) {
   EXPECT_TRUE(m.rows[0].value.empty());
   EXPECT_EQ(m.rows[0].status, ps::status_too_large);
   EXPECT_EQ(m.rows[0].stamp, (data_epoch{1, 1}));
+}
+
+TEST(sync_codec, items_round_trip_in_pieces_of_at_most_the_byte_limit) {
+  std::vector<std::string> items;
+  for (int i = 0; i < 500; ++i)
+    items.push_back("nsu=urn:tandem:sim;s=Line1.Tag" + std::to_string(i));
+  std::vector<std::string> got;
+  int messages = 0;
+  for (size_t first = 0; first < items.size();) {
+    size_t taken = 0;
+    auto bytes = ps::encode_items("line1", items, first, 2048, taken);
+    ASSERT_GT(taken, 0u);
+    EXPECT_LE(bytes.size(), 2048u);
+    EXPECT_EQ(bytes[0], ps::items_version); // a version-1 partner is never sent one
+    ps::sync_message m;
+    ASSERT_EQ(ps::decode(bytes, m), "");
+    EXPECT_EQ(m.type, ps::sync_type::items);
+    EXPECT_EQ(m.pair, "line1");
+    got.insert(got.end(), m.items.begin(), m.items.end());
+    first += taken;
+    ++messages;
+  }
+  EXPECT_GT(messages, 5);
+  EXPECT_EQ(got, items);
+  // The messages every version has keep saying version 1, so a version-1 partner reads them.
+  EXPECT_EQ(ps::encode_pull(1, ps::data_kind::history, 10, {})[0], 1);
+}
+
+TEST(sync_codec, items_in_a_version_without_them_or_with_an_empty_id_are_refused) {
+  size_t taken = 0;
+  auto bytes = ps::encode_items("line1", {"i=2258"}, 0, 1 << 20, taken);
+  bytes[0] = 1;
+  ps::sync_message m;
+  auto err = ps::decode(bytes, m);
+  EXPECT_NE(err.find("came with version 2"), std::string::npos) << err;
+  bytes = ps::encode_items("line1", {"i=2258", ""}, 0, 1 << 20, taken);
+  err = ps::decode(bytes, m);
+  EXPECT_NE(err.find("ITEMS node id 1 is empty"), std::string::npos) << err;
 }
 
 TEST(sync_codec, every_truncation_is_refused_with_a_reason) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <set>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -29,6 +30,8 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
   std::vector<std::pair<std::vector<item_spec>, double>>
       waiting;                           ///< monitor() before the subscription
   std::map<uint32_t, uint32_t> item_ids; ///< owner handle -> monitored item id
+  /// Handles unmonitored while their creation was under way: deleted once created.
+  std::set<uint32_t> unwanted;
   /// The monitoring mode the owner last asked for, per handle: a set_mode() that comes while
   /// the items are still being created is applied when they exist.
   std::map<uint32_t, monitoring_mode> wanted_mode;
@@ -73,6 +76,7 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
     set_namespaces(nullptr);
     waiting.clear();
     item_ids.clear();
+    unwanted.clear();
     wanted_mode.clear(); // the owner gives every item's mode again with the next connection
   }
 
@@ -287,6 +291,17 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
               ++k;
             }
             self->events->items(std::move(rep));
+            // Items unmonitored while they were being created.
+            if (!self->unwanted.empty()) {
+              std::vector<uint32_t> late;
+              for (auto& s : handles)
+                if (self->unwanted.erase(s.handle) > 0)
+                  if (auto it = self->item_ids.find(s.handle); it != self->item_ids.end()) {
+                    late.push_back(it->second);
+                    self->item_ids.erase(it);
+                  }
+              self->delete_ids(std::move(late));
+            }
             // Modes asked for while the items were being created.
             std::map<monitoring_mode, std::vector<uint32_t>> changed;
             for (auto& s : handles) {
@@ -298,6 +313,40 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
             for (auto& [mode, hs] : changed)
               self->set_mode(gen, std::move(hs), mode);
           });
+    }
+  }
+
+  void unmonitor(uint64_t gen, const std::vector<uint32_t>& handles) {
+    if (gen != generation || !client) return;
+    std::set<uint32_t> gone(handles.begin(), handles.end());
+    for (auto& w : waiting) // not asked for yet: never will be
+      w.first.erase(std::remove_if(w.first.begin(), w.first.end(),
+                                   [&](const item_spec& s) { return gone.count(s.handle) > 0; }),
+                    w.first.end());
+    std::vector<uint32_t> ids;
+    for (auto h : handles) {
+      wanted_mode.erase(h);
+      if (auto it = item_ids.find(h); it != item_ids.end()) {
+        ids.push_back(it->second);
+        item_ids.erase(it);
+      } else if (subscription_id != 0) {
+        unwanted.insert(h); // maybe being created now
+      }
+    }
+    delete_ids(std::move(ids));
+  }
+
+  /// DeleteMonitoredItems in calls of at most max_items_per_call. A refusal leaves an item on
+  /// the server whose changes nobody takes: harmless, and gone with the session.
+  void delete_ids(std::vector<uint32_t> ids) {
+    size_t per_call = std::max<size_t>(1, opts.max_items_per_call);
+    for (size_t start = 0; start < ids.size(); start += per_call) {
+      DeleteMonitoredItemsRequest req;
+      req.subscription_id = subscription_id;
+      for (size_t i = start; i < std::min(ids.size(), start + per_call); ++i)
+        req.monitored_item_ids.push_back(ids[i]);
+      client->call<DeleteMonitoredItemsResponse>(std::move(req),
+                                                 [](result<DeleteMonitoredItemsResponse>) {});
     }
   }
 
@@ -315,8 +364,9 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
     size_t per_call = std::max<size_t>(1, opts.max_items_per_call);
     for (size_t start = 0; start < handles.size(); start += per_call) {
       size_t end = std::min(handles.size(), start + per_call);
-      send_mode(gen, std::vector<uint32_t>(handles.begin() + static_cast<std::ptrdiff_t>(start),
-                                           handles.begin() + static_cast<std::ptrdiff_t>(end)),
+      send_mode(gen,
+                std::vector<uint32_t>(handles.begin() + static_cast<std::ptrdiff_t>(start),
+                                      handles.begin() + static_cast<std::ptrdiff_t>(end)),
                 mode);
     }
   }
@@ -351,14 +401,16 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
             if (handles.empty()) return;
             if (handles.size() > 1) {
               size_t half = handles.size() / 2;
-              self->send_mode(gen, std::vector<uint32_t>(handles.begin(),
-                                                         handles.begin() +
-                                                             static_cast<std::ptrdiff_t>(half)),
-                              mode);
-              self->send_mode(gen, std::vector<uint32_t>(handles.begin() +
-                                                             static_cast<std::ptrdiff_t>(half),
-                                                         handles.end()),
-                              mode);
+              self->send_mode(
+                  gen,
+                  std::vector<uint32_t>(handles.begin(),
+                                        handles.begin() + static_cast<std::ptrdiff_t>(half)),
+                  mode);
+              self->send_mode(
+                  gen,
+                  std::vector<uint32_t>(handles.begin() + static_cast<std::ptrdiff_t>(half),
+                                        handles.end()),
+                  mode);
               return;
             }
           }
@@ -461,6 +513,12 @@ public:
   void set_mode(uint64_t generation, std::vector<uint32_t> handles, monitoring_mode mode) override {
     asio::post(st_->strand, [st = st_, generation, handles = std::move(handles), mode]() mutable {
       st->set_mode(generation, std::move(handles), mode);
+    });
+  }
+
+  void unmonitor(uint64_t generation, std::vector<uint32_t> handles) override {
+    asio::post(st_->strand, [st = st_, generation, handles = std::move(handles)] {
+      st->unmonitor(generation, handles);
     });
   }
 

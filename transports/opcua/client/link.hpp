@@ -59,6 +59,8 @@ public:
   /// Changes the monitoring mode of items already created.
   virtual void set_mode(uint64_t generation, std::vector<uint32_t> handles,
                         monitoring_mode mode) = 0;
+  /// Deletes monitored items (also ones still being created: deleted once they exist).
+  virtual void unmonitor(uint64_t generation, std::vector<uint32_t> handles) = 0;
   /// Forwards requests to whatever session the link has at the time (null: cannot forward).
   virtual std::shared_ptr<request_forwarder> forwarder() { return nullptr; }
 };

@@ -144,8 +144,18 @@ void pair_space::set_item_listener(item_listener l) {
 }
 
 void pair_space::set_active(int server) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  active_ = server;
+  std::vector<wanted_item> fresh;
+  item_listener listener;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    active_ = server;
+    if (!prewatch_pending_.empty()) {
+      refresh_namespaces();
+      resolve_prewatch(fresh);
+      listener = listener_;
+    }
+  }
+  if (listener && !fresh.empty()) listener(std::move(fresh));
 }
 
 int pair_space::active() const {
@@ -292,6 +302,70 @@ namespace {
 constexpr uint64_t local_watch = uint64_t{1} << 63; ///< tokens of the Tandem folder's watches
 } // namespace
 
+pair_space::item& pair_space::item_of(const NodeId& node, std::vector<wanted_item>& fresh) {
+  auto [it, created] = items_.try_emplace(node);
+  if (created) {
+    it->second.node = node;
+    if (auto own = own_value(node)) {
+      it->second.last = *own; // the pair's own: never monitored upstream (handle 0)
+    } else {
+      it->second.handle = next_handle_++;
+      it->second.last = status_only(status::BadWaitingForInitialData);
+      by_handle_[it->second.handle] = node;
+      refresh_namespaces();
+      fresh.push_back({it->second.handle, upstream_text(node)});
+    }
+  }
+  return it->second;
+}
+
+void pair_space::resolve_prewatch(std::vector<wanted_item>& fresh) {
+  std::vector<std::string> waiting;
+  for (auto& text : prewatch_pending_) {
+    auto e = ExpandedNodeId::parse(text);
+    if (!e) continue; // checked when it came
+    NodeId node = e->node_id;
+    if (!e->namespace_uri.is_null()) {
+      auto at = std::find(face_ns_.begin(), face_ns_.end(), e->namespace_uri.str());
+      if (at == face_ns_.end()) {
+        waiting.push_back(std::move(text));
+        continue;
+      }
+      node.namespace_index = static_cast<uint16_t>(at - face_ns_.begin());
+    }
+    if (is_tandem(node)) continue; // the pair's own folder is never monitored upstream
+    item_of(node, fresh).partner = true;
+  }
+  prewatch_pending_ = std::move(waiting);
+}
+
+size_t pair_space::prewatch(const std::vector<std::string>& node_ids) {
+  size_t refused = 0;
+  std::vector<wanted_item> fresh;
+  item_listener listener;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& text : node_ids) {
+      auto e = ExpandedNodeId::parse(text);
+      if (!e || e->server_index != 0 || prewatch_pending_.size() >= max_prewatch_pending) {
+        ++refused;
+        continue;
+      }
+      prewatch_pending_.push_back(text);
+    }
+    refresh_namespaces();
+    resolve_prewatch(fresh);
+    listener = listener_;
+  }
+  if (listener && !fresh.empty()) listener(std::move(fresh));
+  return refused;
+}
+
+size_t pair_space::prewatch_pending() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return prewatch_pending_.size();
+}
+
 uint64_t pair_space::watch(const NodeId& node, uint32_t attribute, change_sink sink) {
   if (attribute != attribute_id::Value || !sink) return 0;
   {
@@ -306,22 +380,11 @@ uint64_t pair_space::watch(const NodeId& node, uint32_t attribute, change_sink s
   uint64_t token = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto [it, created] = items_.try_emplace(node);
-    if (created) {
-      it->second.node = node;
-      if (auto own = own_value(node)) {
-        it->second.last = *own; // the pair's own: never monitored upstream (handle 0)
-      } else {
-        it->second.handle = next_handle_++;
-        it->second.last = status_only(status::BadWaitingForInitialData);
-        by_handle_[it->second.handle] = node;
-        refresh_namespaces();
-        fresh.push_back({it->second.handle, upstream_text(node)});
-        listener = listener_;
-      }
-    }
+    auto& it = item_of(node, fresh);
+    it.idle_sweeps = 0;
+    listener = listener_;
     token = next_watch_++;
-    it->second.sinks.emplace_back(token, std::move(sink));
+    it.sinks.emplace_back(token, std::move(sink));
     watches_[token] = node;
   }
   if (listener && !fresh.empty()) listener(std::move(fresh));
@@ -340,7 +403,29 @@ void pair_space::unwatch(uint64_t token) {
             v.end());
   }
   watches_.erase(w);
-  // The item stays monitored upstream: clients come back, and its value stays current.
+  // The item stays monitored upstream until collect_unwatched: clients come back (a screen
+  // shown again), and its value stays current meanwhile.
+}
+
+std::vector<uint32_t> pair_space::collect_unwatched(uint32_t sweeps) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<uint32_t> gone;
+  for (auto it = items_.begin(); it != items_.end();) {
+    auto& x = it->second;
+    if (x.handle == 0 || x.partner || !x.sinks.empty()) {
+      x.idle_sweeps = 0;
+      ++it;
+      continue;
+    }
+    if (++x.idle_sweeps < sweeps) {
+      ++it;
+      continue;
+    }
+    gone.push_back(x.handle);
+    by_handle_.erase(x.handle);
+    it = items_.erase(it);
+  }
+  return gone;
 }
 
 bool pair_space::allows_user_names() const {

@@ -97,6 +97,21 @@ public:
   void set_all_bad(StatusCode sc);
   /// The handles of every item clients asked for.
   std::vector<wanted_item> items() const;
+  /// Items the partner node's clients watch, as NodeId text like the item listener's: they
+  /// become items of this face with no client yet, monitored through the PAIR like any other, so
+  /// clients that move here after a takeover find them subscribed and with a value. A text whose
+  /// namespace URI neither server has shown yet waits until one does (at most
+  /// `max_prewatch_pending`). Answers how many texts were refused (not a NodeId, or another
+  /// server's).
+  size_t prewatch(const std::vector<std::string>& node_ids);
+  /// Texts waiting for their namespace URI.
+  size_t prewatch_pending() const;
+  /// Called by the PAIR on a timer: counts one more sweep for every item no client watches (and
+  /// the partner's clients do not), and forgets those unwatched for `sweeps` sweeps in a row,
+  /// answering their handles (the PAIR deletes them upstream). A client that watches the node
+  /// later gets a new item.
+  std::vector<uint32_t> collect_unwatched(uint32_t sweeps);
+  static constexpr size_t max_prewatch_pending = 100000;
 
   // -- address_space ---------------------------------------------------------------------------
   DataValue read(const NodeId& node, uint32_t attribute) override;
@@ -119,6 +134,8 @@ private:
     NodeId node;
     DataValue last; ///< BadWaitingForInitialData until the first value
     std::vector<std::pair<uint64_t, change_sink>> sinks;
+    bool partner = false;     ///< the partner node's clients watch it (kept)
+    uint32_t idle_sweeps = 0; ///< sweeps in a row that found no client watching it
   };
   /// The pair's own value of a node, if it is one of the pair's own nodes. Lock held.
   std::optional<DataValue> own_value(const NodeId& node) const;
@@ -143,6 +160,10 @@ private:
   static void send_upstream(Request req, std::shared_ptr<request_forwarder> target,
                             namespace_map map, std::function<void(Response)> done);
   void store(item& it, DataValue dv);
+  /// The item of a node, created (and added to `fresh` for the listener) if new. Lock held.
+  item& item_of(const NodeId& node, std::vector<wanted_item>& fresh);
+  /// Creates the items of pending prewatch texts whose namespace is known now. Lock held.
+  void resolve_prewatch(std::vector<wanted_item>& fresh);
 
   pair_space_options opts_;
   mutable std::mutex mutex_;
@@ -165,6 +186,7 @@ private:
   std::unordered_map<uint32_t, NodeId> by_handle_; ///< handle -> node
   std::unordered_map<uint64_t, NodeId> watches_;   ///< token -> node
   uint64_t next_watch_ = 1;
+  std::vector<std::string> prewatch_pending_; ///< texts whose namespace URI is not known yet
 };
 
 } // namespace tandem::opcua
