@@ -80,7 +80,7 @@ struct pair_section {
   int64_t status_interval_ms = 1000;
   int64_t status_timeout_ms = 1000;
   int64_t min_service_level = 1;
-  int64_t publishing_ms = 50; ///< publishing interval of Tandem's subscriptions on the servers
+  int64_t publishing_ms = 20; ///< publishing interval of Tandem's subscriptions on the servers
   /// At start, how long the secondary waits for the primary's first connection attempt (a
   /// failed attempt ends the wait at once); never shorter than status_timeout_ms.
   int64_t primary_wait_ms = 3000;

@@ -61,7 +61,8 @@ history_store::history_store(std::string path, db_ptr db)
 history_store::~history_store() = default;
 
 std::unique_ptr<history_store> history_store::open(const std::string& path, std::string& error,
-                                                   std::string& notice) {
+                                                   std::string& notice,
+                                                   const wal_checkpoint_options& wal) {
   // synchronous=NORMAL: in WAL mode a committed batch survives a process kill; a power cut may
   // lose the last batches, which for sampled values is the right trade against commit cost.
   auto db =
@@ -71,6 +72,14 @@ std::unique_ptr<history_store> history_store::open(const std::string& path, std:
   if (!exec(db.get(), "PRAGMA cache_size = -16384", error)) return nullptr;
   std::unique_ptr<history_store> store(new history_store(path, std::move(db)));
   if (!store->prepare_all(error) || !store->load_ids(error)) return nullptr;
+  // Checkpoints off the commits: a merge from the partner every few ms must not wait 10-20 ms for
+  // one (BENCHMARKS.md, SYNC). Same fsyncs (synchronous=NORMAL), on the checkpoint thread.
+  wal_checkpoint_options o = wal;
+  o.synchronous = "NORMAL";
+  std::string why;
+  store->checkpointer_ = wal_checkpointer::start(store->db_.get(), path, o, why);
+  if (!store->checkpointer_)
+    notice += (notice.empty() ? "" : "; ") + why + " (checkpoints run in commits instead)";
   return store;
 }
 
@@ -355,6 +364,14 @@ int64_t history_store::delete_before(int64_t cutoff_ms, uint64_t chunk, std::str
     deleted += sqlite3_changes(db_.get());
   }
   return deleted;
+}
+
+wal_checkpoint_stats history_store::checkpoint_stats() const {
+  return checkpointer_ ? checkpointer_->stats() : wal_checkpoint_stats{};
+}
+
+bool history_store::wait_checkpoints(int timeout_ms) const {
+  return !checkpointer_ || checkpointer_->wait_idle(timeout_ms);
 }
 
 uint64_t history_store::count() {

@@ -2,7 +2,8 @@
 /// Item history: one SQLite database (`<data_dir>/history.db`, WAL) per data directory. Values
 /// are keyed by pair alias and item NodeId text, never by node name; each row carries its origin
 /// stamp (recording node, term, seq), unique, so merging rows from the partner is idempotent.
-/// Used only by the HISTORY actor.
+/// Used only by the HISTORY actor. WAL checkpoints run on a thread of their own
+/// (storage/wal_checkpointer.hpp), never in the HISTORY actor's commits and merges.
 
 #include <cstdint>
 #include <map>
@@ -13,6 +14,7 @@
 
 #include "messages/history.hpp"
 #include "storage/sqlite_util.hpp"
+#include "storage/wal_checkpointer.hpp"
 
 namespace tandem::storage {
 
@@ -20,9 +22,12 @@ class history_store {
 public:
   /// Opens or creates the database at `path`. A file that fails its integrity check is moved
   /// aside (named in `notice`) and a new one started; nullptr and `error` set when the database
-  /// cannot be opened at all.
+  /// cannot be opened at all. `wal` sets when the checkpoint thread runs (tests lower it); should
+  /// the thread's connection fail to open, commits checkpoint as SQLite does by default and
+  /// `notice` says so.
   static std::unique_ptr<history_store> open(const std::string& path, std::string& error,
-                                             std::string& notice);
+                                             std::string& notice,
+                                             const wal_checkpoint_options& wal = {});
 
   ~history_store();
   history_store(const history_store&) = delete;
@@ -62,6 +67,11 @@ public:
   /// Rows stored.
   uint64_t count();
 
+  /// What the WAL checkpoints did (all zero without the checkpoint thread).
+  wal_checkpoint_stats checkpoint_stats() const;
+  /// Tests: waits up to `timeout_ms` until the checkpoint thread has nothing to do.
+  bool wait_checkpoints(int timeout_ms) const;
+
   /// Fault injection: the next `n` inserts fail as a disk error would.
   void fail_next_writes(int64_t n) { fail_writes_ += n; }
 
@@ -77,6 +87,7 @@ private:
 
   std::string path_;
   db_ptr db_;
+  std::unique_ptr<wal_checkpointer> checkpointer_; ///< after db_: stopped before it is closed
   stmt_ptr insert_{nullptr, &sqlite3_finalize};
   stmt_ptr add_series_{nullptr, &sqlite3_finalize};
   stmt_ptr add_origin_{nullptr, &sqlite3_finalize};
