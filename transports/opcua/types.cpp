@@ -393,6 +393,16 @@ const char* variant_type_name(VariantType t) {
   return i < sizeof names / sizeof names[0] ? names[i] : "Invalid";
 }
 
+Variant::Variant(const Variant& o) = default;
+Variant::Variant(Variant&& o) noexcept = default;
+Variant& Variant::operator=(const Variant& o) = default;
+Variant& Variant::operator=(Variant&& o) noexcept = default;
+Variant::~Variant() = default;
+
+bool operator==(const Variant& a, const Variant& b) {
+  return a.data_ == b.data_ && a.array_dimensions == b.array_dimensions;
+}
+
 size_t Variant::array_length() const {
   return std::visit(
       [](const auto& v) -> size_t {

@@ -520,6 +520,14 @@ public:
   static constexpr size_t array_offset = 25;
 
   Variant() = default;
+  // Copy, move, destruction and comparison visit all 51 storage alternatives: defined once in
+  // types.cpp instead of in every file that copies a Variant (or a DataValue, or a structure
+  // holding one), which cut build times.
+  Variant(const Variant& o);
+  Variant(Variant&& o) noexcept;
+  Variant& operator=(const Variant& o);
+  Variant& operator=(Variant&& o) noexcept;
+  ~Variant();
 
   /// A scalar of a built-in type, e.g. `Variant(42.5)`, `Variant(uint8_t{255})`,
   /// `Variant(NodeId(85))`.
@@ -590,9 +598,7 @@ public:
   /// ArrayDimensions (flag 0x40); only meaningful for arrays. Empty = not encoded.
   ArrayDimensions array_dimensions;
 
-  friend bool operator==(const Variant& a, const Variant& b) {
-    return a.data_ == b.data_ && a.array_dimensions == b.array_dimensions;
-  }
+  friend bool operator==(const Variant& a, const Variant& b);
   friend bool operator!=(const Variant& a, const Variant& b) { return !(a == b); }
 
 private:
