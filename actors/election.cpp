@@ -54,6 +54,15 @@ void election_state::check_stall() {
   if (running_clock) logic->set_running_total(running_total());
 }
 
+void election_state::config_verdict(bool mismatch, bool repeat, const std::string& how) {
+  if (mismatch && (repeat || !config_mismatch))
+    report(severity::warning, "config_mismatch", "the partner " + partner_name + " " + how);
+  else if (!mismatch && config_mismatch)
+    report(severity::info, "config_matched",
+           "the partner " + partner_name + " runs this node's configuration again");
+  config_mismatch = mismatch;
+}
+
 uint64_t election_state::running_total() const {
   uint64_t total = record.running_total_ms;
   if (running_clock) {
@@ -249,18 +258,13 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
         st.partner_name = u.hello.node_name;
         st.partner_fault.clear();
         st.partner_digest = u.hello.config_digest;
-        bool mismatch =
-            !u.hello.config_digest.empty() && u.hello.config_digest != st.cfg.hello.config_digest;
-        if (mismatch)
-          st.report(severity::warning, "config_mismatch",
-                    "the partner " + u.hello.node_name + " runs another configuration (digest " +
-                        u.hello.config_digest.substr(0, 12) + ", this node " +
-                        st.cfg.hello.config_digest.substr(0, 12) +
-                        "); it still takes over when this node fails");
-        else if (st.config_mismatch)
-          st.report(severity::info, "config_matched",
-                    "the partner " + u.hello.node_name + " runs this node's configuration again");
-        st.config_mismatch = mismatch;
+        // Said at every link-up while it differs.
+        st.config_verdict(
+            !u.hello.config_digest.empty() && u.hello.config_digest != st.cfg.hello.config_digest,
+            true,
+            "runs another configuration (digest " + u.hello.config_digest.substr(0, 12) +
+                ", this node " + st.cfg.hello.config_digest.substr(0, 12) +
+                "); it still takes over when this node fails");
         st.report(severity::info, "partner_up",
                   "partner " + u.hello.node_name + " is " + to_string(u.hello.state));
         st.has_partner_info = false; // it says them again on this link
@@ -287,11 +291,11 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
       },
       [self](sync_payload& p) {
         auto& st = self->state;
-        if (p.channel == election_state::channel) st.check_stall();
         if (p.channel != election_state::channel) {
           if (st.cfg.sync_sink) self->send(st.cfg.sync_sink, std::move(p));
           return;
         }
+        st.check_stall();
         std::string why;
         auto m = election_message::parse(std::string(p.bytes.begin(), p.bytes.end()), why);
         st.logic->set_running_total(st.running_total()); // judged on the time as of now
@@ -311,16 +315,9 @@ election_actor::behavior_type election(election_actor::stateful_pointer<election
           if (config_changed && !st.cfg.config_text.empty()) {
             st.report(severity::info, "partner_config_changed",
                       "the partner " + st.partner_name + " now runs another configuration");
-            bool mismatch = st.partner_info.config_text != st.cfg.config_text;
-            if (mismatch && !st.config_mismatch)
-              st.report(severity::warning, "config_mismatch",
-                        "the partner " + st.partner_name +
-                            " now runs another configuration; it still takes over when this "
-                            "node fails (`verify` lists the differences)");
-            else if (!mismatch && st.config_mismatch)
-              st.report(severity::info, "config_matched",
-                        "the partner " + st.partner_name + " runs this node's configuration again");
-            st.config_mismatch = mismatch;
+            st.config_verdict(st.partner_info.config_text != st.cfg.config_text, false,
+                              "now runs another configuration; it still takes over when this "
+                              "node fails (`verify` lists the differences)");
           }
           return;
         }

@@ -66,6 +66,10 @@ struct election_state {
   /// The partner's shared configuration was last seen to differ from this node's (alarm
   /// `config` raised; a takeover meanwhile raises `config_takeover`).
   bool config_mismatch = false;
+  /// Whether the partner's shared configuration differs now: config_mismatch (with `how`, after
+  /// "the partner NAME") when it does (every time when `repeat`, else only when it did not
+  /// before), config_matched when it stops (alarms `config` and `config_takeover` follow).
+  void config_verdict(bool mismatch, bool repeat, const std::string& how);
   caf::actor_clock::time_point last_heartbeat{};
   bool has_heartbeat = false;
   caf::timespan rtt{0};

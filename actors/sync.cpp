@@ -77,13 +77,24 @@ void sync_state::push(std::vector<uint8_t> bytes) {
   self->send(link, sync_payload{ps::channel, std::move(bytes)});
 }
 
-void sync_state::push_rows(const std::vector<history_row>& rows) {
-  if (!up || !peer_ok) return;
-  for (size_t first = 0; first < rows.size();) {
+namespace {
+
+/// Sends `n` things in as many messages as `encode(first, taken)` makes (each takes at least one).
+template <class Encode> void push_all(sync_state& st, size_t n, Encode encode) {
+  for (size_t first = 0; first < n;) {
     size_t taken = 0;
-    push(ps::encode_history_page(0, rows, first, false, cfg.max_page_bytes, taken));
+    st.push(encode(first, taken));
     first += std::max<size_t>(taken, 1);
   }
+}
+
+} // namespace
+
+void sync_state::push_rows(const std::vector<history_row>& rows) {
+  if (!up || !peer_ok) return;
+  push_all(*this, rows.size(), [&](size_t first, size_t& taken) {
+    return ps::encode_history_page(0, rows, first, false, cfg.max_page_bytes, taken);
+  });
 }
 
 void sync_state::push_alarms(const std::vector<alarm>& alarms) {
@@ -93,11 +104,9 @@ void sync_state::push_alarms(const std::vector<alarm>& alarms) {
   std::vector<alarm> mine;
   for (auto& a : alarms)
     if (a.origin == cfg.node_name) mine.push_back(a);
-  for (size_t first = 0; first < mine.size();) {
-    size_t taken = 0;
-    push(ps::encode_alarm_page(0, mine, first, false, cfg.max_page_bytes, taken));
-    first += std::max<size_t>(taken, 1);
-  }
+  push_all(*this, mine.size(), [&](size_t first, size_t& taken) {
+    return ps::encode_alarm_page(0, mine, first, false, cfg.max_page_bytes, taken);
+  });
 }
 
 void sync_state::push_event(const diag_event& e) {
@@ -108,27 +117,28 @@ void sync_state::push_event(const diag_event& e) {
 
 void sync_state::push_items(const std::string& pair, const std::vector<std::string>& node_ids) {
   if (!items_ok()) return;
-  for (size_t first = 0; first < node_ids.size();) {
-    size_t taken = 0;
-    push(ps::encode_items(pair, node_ids, first, cfg.max_items_bytes, taken));
-    first += std::max<size_t>(taken, 1);
-  }
+  push_all(*this, node_ids.size(), [&](size_t first, size_t& taken) {
+    return ps::encode_items(pair, node_ids, first, cfg.max_items_bytes, taken);
+  });
   status.items_sent += node_ids.size();
 }
 
-void sync_state::add_items(item_set& s) {
-  auto& known = items[s.pair];
+std::vector<std::string> sync_state::learn_items(const std::string& pair,
+                                                 std::vector<std::string>&& node_ids) {
+  auto& known = items[pair];
   std::vector<std::string> fresh;
-  for (auto& id : s.node_ids)
+  for (auto& id : node_ids)
     if (known.insert(id).second) fresh.push_back(std::move(id));
+  return fresh;
+}
+
+void sync_state::add_items(item_set& s) {
+  auto fresh = learn_items(s.pair, std::move(s.node_ids));
   if (!fresh.empty()) push_items(s.pair, fresh);
 }
 
 void sync_state::on_items(ps::sync_message&& m) {
-  auto& known = items[m.pair];
-  item_set out{m.pair, {}, true};
-  for (auto& id : m.items)
-    if (known.insert(id).second) out.node_ids.push_back(std::move(id));
+  item_set out{m.pair, learn_items(m.pair, std::move(m.items)), true};
   if (out.node_ids.empty()) return;
   status.items_received += out.node_ids.size();
   if (cfg.items_owner) self->send(cfg.items_owner, std::move(out));

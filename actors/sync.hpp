@@ -130,6 +130,9 @@ struct sync_state {
   /// Whether the partner reads ITEMS (version 2 on).
   bool items_ok() const { return up && peer_ok && peer_max >= partner::sync::items_version; }
   void push_items(const std::string& pair, const std::vector<std::string>& node_ids);
+  /// Adds items to the pair's set; answers those it did not hold.
+  std::vector<std::string> learn_items(const std::string& pair,
+                                       std::vector<std::string>&& node_ids);
   /// New items of this node's clients.
   void add_items(item_set& s);
   /// The partner's ITEMS.

@@ -300,15 +300,14 @@ void read_events(reader& r, std::vector<diag_event>& out) {
   }
 }
 
-// Encodes items one by one while they fit; `enc` appends one item to a buffer.
+// The count and as many of `xs[first..]` as fit, after a head of `head` bytes, in `max_bytes`
+// (at least one); `enc` appends one item to a buffer. `taken` says how many.
 template <class T, class Enc>
-std::vector<uint8_t> encode_simple_page(uint64_t request, data_kind kind, const std::vector<T>& xs,
-                                        size_t first, bool more, size_t max_bytes, size_t& taken,
-                                        Enc enc) {
+std::vector<uint8_t> fitting(size_t head, const std::vector<T>& xs, size_t first, size_t max_bytes,
+                             size_t& taken, Enc enc) {
   std::vector<uint8_t> body;
   std::vector<uint8_t> one;
   taken = 0;
-  size_t head = page_header(request, kind, more).size();
   for (size_t i = first; i < xs.size(); ++i) {
     one.clear();
     enc(one, xs[i]);
@@ -317,9 +316,21 @@ std::vector<uint8_t> encode_simple_page(uint64_t request, data_kind kind, const 
     body.insert(body.end(), one.begin(), one.end());
     ++taken;
   }
+  std::vector<uint8_t> out;
+  put_v(out, taken);
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+// A page of items encoded one by one while they fit.
+template <class T, class Enc>
+std::vector<uint8_t> encode_simple_page(uint64_t request, data_kind kind, const std::vector<T>& xs,
+                                        size_t first, bool more, size_t max_bytes, size_t& taken,
+                                        Enc enc) {
+  size_t head = page_header(request, kind, more).size();
+  auto body = fitting(head, xs, first, max_bytes, taken, enc);
   bool left_out = first + taken < xs.size();
   auto out = page_header(request, kind, more || left_out);
-  put_v(out, taken);
   out.insert(out.end(), body.begin(), body.end());
   return out;
 }
@@ -478,21 +489,10 @@ std::vector<uint8_t> encode_event_page(uint64_t request, const std::vector<diag_
 
 std::vector<uint8_t> encode_items(const std::string& pair, const std::vector<std::string>& items,
                                   size_t first, size_t max_bytes, size_t& taken) {
-  taken = 0;
   auto out = start(sync_type::items);
   put_str(out, pair);
-  size_t bytes = out.size() + 10;
-  size_t last = first;
-  while (last < items.size()) {
-    size_t one = v_size(items[last].size()) + std::min(items[last].size(), max_string_bytes);
-    if (last > first && bytes + one > max_bytes) break;
-    bytes += one;
-    ++last;
-  }
-  put_v(out, last - first);
-  for (size_t i = first; i < last; ++i)
-    put_str(out, items[i]);
-  taken = last - first;
+  auto body = fitting(out.size(), items, first, max_bytes, taken, put_str);
+  out.insert(out.end(), body.begin(), body.end());
   return out;
 }
 

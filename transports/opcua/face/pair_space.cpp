@@ -103,6 +103,7 @@ void pair_space::refresh_namespaces() {
     changed = true;
   }
   if (!changed) return;
+  ++ns_version_;
   if (tandem_ns_ == 0) {
     // After the first server's namespaces, so its indexes stay what clients configured.
     face_ns_.push_back(tandem_uri);
@@ -151,7 +152,7 @@ void pair_space::set_active(int server) {
     active_ = server;
     if (!prewatch_pending_.empty()) {
       refresh_namespaces();
-      resolve_prewatch(fresh);
+      if (prewatch_tried_ != ns_version_) resolve_prewatch(fresh);
       listener = listener_;
     }
   }
@@ -320,15 +321,14 @@ pair_space::item& pair_space::item_of(const NodeId& node, std::vector<wanted_ite
 }
 
 void pair_space::resolve_prewatch(std::vector<wanted_item>& fresh) {
-  std::vector<std::string> waiting;
-  for (auto& text : prewatch_pending_) {
-    auto e = ExpandedNodeId::parse(text);
-    if (!e) continue; // checked when it came
-    NodeId node = e->node_id;
-    if (!e->namespace_uri.is_null()) {
-      auto at = std::find(face_ns_.begin(), face_ns_.end(), e->namespace_uri.str());
+  prewatch_tried_ = ns_version_;
+  std::vector<ExpandedNodeId> waiting;
+  for (auto& e : prewatch_pending_) {
+    NodeId node = e.node_id;
+    if (!e.namespace_uri.is_null()) {
+      auto at = std::find(face_ns_.begin(), face_ns_.end(), e.namespace_uri.str());
       if (at == face_ns_.end()) {
-        waiting.push_back(std::move(text));
+        waiting.push_back(std::move(e));
         continue;
       }
       node.namespace_index = static_cast<uint16_t>(at - face_ns_.begin());
@@ -351,7 +351,7 @@ size_t pair_space::prewatch(const std::vector<std::string>& node_ids) {
         ++refused;
         continue;
       }
-      prewatch_pending_.push_back(text);
+      prewatch_pending_.push_back(std::move(*e));
     }
     refresh_namespaces();
     resolve_prewatch(fresh);

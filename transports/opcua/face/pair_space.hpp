@@ -186,7 +186,12 @@ private:
   std::unordered_map<uint32_t, NodeId> by_handle_; ///< handle -> node
   std::unordered_map<uint64_t, NodeId> watches_;   ///< token -> node
   uint64_t next_watch_ = 1;
-  std::vector<std::string> prewatch_pending_; ///< texts whose namespace URI is not known yet
+  /// The partner's items whose namespace URI is not known yet, parsed.
+  std::vector<ExpandedNodeId> prewatch_pending_;
+  uint64_t ns_version_ = 0; ///< counts changes of face_ns_
+  /// The ns_version_ the pending items were last resolved against: set_active tries them again
+  /// only when the namespaces changed since.
+  uint64_t prewatch_tried_ = 0;
 };
 
 } // namespace tandem::opcua
