@@ -159,6 +159,16 @@ TEST(ConfigRules, NegativeDuration) {
   expect_error(r, "pair[0].return_settle_ms", {"must be from 0 to", "got -5"});
 }
 
+TEST(ConfigRules, UnusedItemLingerRange) {
+  auto r = with(pair_a + "unused_item_linger_ms = -1\n");
+  expect_error(r, "pair[0].unused_item_linger_ms", {"must be from 0 to", "got -1"});
+  r = with(pair_a + "unused_item_linger_ms = \"60s\"\n");
+  EXPECT_FALSE(r.ok());
+  auto ok = with(pair_a + "unused_item_linger_ms = 0\n");
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok.config->pairs[0].unused_item_linger_ms, 0);
+}
+
 TEST(ConfigRules, DurationTooLong) {
   auto r = with(pair_a + "[[pair.monitor]]\nitem = \"i=1\"\nstale_ms = 999999999999\n");
   expect_error(r, "pair[0].monitor[0].stale_ms", {"7 days"});
