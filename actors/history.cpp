@@ -18,12 +18,13 @@ int64_t ua_ticks_to_unix_ms(int64_t ticks) {
   return d >= 0 ? d / 10000 : -((-d + 9999) / 10000);
 }
 
-history_batch history_batch_of(const std::string& alias, const std::vector<item_update>& updates,
-                               const std::map<uint32_t, item_spec>& face_items,
+history_batch history_batch_of(const std::string& alias, std::vector<item_update> updates,
+                               const std::unordered_map<uint32_t, item_spec>& face_items,
                                const std::vector<config::monitor_entry>& monitors) {
   history_batch b;
   b.pair = alias;
-  for (const auto& u : updates) {
+  b.values.reserve(updates.size());
+  for (auto& u : updates) {
     const std::string* item = nullptr;
     if (u.handle >= monitor_handle_base) {
       size_t i = u.handle - monitor_handle_base;
@@ -33,7 +34,7 @@ history_batch history_batch_of(const std::string& alias, const std::vector<item_
     }
     if (!item) continue;
     b.values.push_back(
-        recorded_value{*item, ua_ticks_to_unix_ms(u.source_time), u.status, u.value});
+        recorded_value{*item, ua_ticks_to_unix_ms(u.source_time), u.status, std::move(u.value)});
   }
   return b;
 }

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "actors/interfaces.hpp"
@@ -25,7 +26,10 @@ struct history_config {
   std::function<int64_t()> wall_now;             ///< Unix ms; tests give a virtual clock
   int64_t retention_ms = 604800000;
   caf::timespan commit_interval = std::chrono::milliseconds(200);
-  size_t max_batch = 20000; ///< commit at once when this many are waiting
+  /// Commit at once when this many are waiting. Each commit writes every index page it touched
+  /// (one per series): at 200,000 values a second a smaller batch commits more often than the
+  /// interval and costs more per value (BENCHMARKS.md, node CPU per forwarded value).
+  size_t max_batch = 50000;
   /// While storage fails, at most this many values wait; beyond, the oldest are dropped.
   size_t max_pending = 1000000;
   caf::timespan retention_interval = std::chrono::seconds(60);
@@ -65,9 +69,10 @@ history_actor::behavior_type history(history_actor::stateful_pointer<history_sta
                                      history_config cfg);
 
 /// What of a PAIR's server data is recorded: the changes of clients' items (`face_items`) and of
-/// monitor items (handles from monitor_handle_base, named by `monitors`), as one batch.
-history_batch history_batch_of(const std::string& alias, const std::vector<item_update>& updates,
-                               const std::map<uint32_t, item_spec>& face_items,
+/// monitor items (handles from monitor_handle_base, named by `monitors`), as one batch. The
+/// values' bytes are moved into the batch, not copied.
+history_batch history_batch_of(const std::string& alias, std::vector<item_update> updates,
+                               const std::unordered_map<uint32_t, item_spec>& face_items,
                                const std::vector<config::monitor_entry>& monitors);
 
 /// Unix ms of a UA DateTime (100 ns ticks since 1601); 0 for 0.

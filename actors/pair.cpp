@@ -80,24 +80,25 @@ void pair_state::remove_face_items(const std::vector<uint32_t>& handles) {
     self->send(s, atom::unmonitor_v, handles);
 }
 
-void pair_state::record(std::vector<item_update> forwarded, const std::vector<item_update>& all) {
+void pair_state::record(std::vector<item_update> forwarded,
+                        const std::vector<item_update>& monitored) {
   if (!cfg.history || !recording()) return;
   // Item history: the values clients were given (after a failover: the catch-up, without what
   // was forwarded already) and the monitors' values of the active server.
-  for (const auto& u : all)
-    if (u.handle >= monitor_handle_base) forwarded.push_back(u);
-  if (auto b = history_batch_of(cfg.pair.alias, forwarded, face_items, cfg.pair.monitors);
+  forwarded.insert(forwarded.end(), monitored.begin(), monitored.end());
+  if (auto b =
+          history_batch_of(cfg.pair.alias, std::move(forwarded), face_items, cfg.pair.monitors);
       !b.values.empty())
     self->send(cfg.history, std::move(b));
 }
 
-std::vector<item_update> pair_state::forward(int server, const std::vector<item_update>& updates) {
+std::vector<item_update> pair_state::forward(int server, std::vector<item_update> updates) {
   if (!cfg.face) return {};
-  std::vector<item_update> out;
-  out.reserve(updates.size());
+  // What is delivered is compacted to the front of `updates` and handed back in it.
+  auto out = updates.begin();
   bool hot = cfg.pair.mode == config::pair_mode::hot;
   bool warm = cfg.pair.mode == config::pair_mode::warm;
-  for (const auto& u : updates) {
+  for (auto& u : updates) {
     if (u.handle >= monitor_handle_base || face_items.count(u.handle) == 0) continue;
     if (server == active && serving(active)) {
       if (warm && !catch_up_after.empty() && self->clock().now() >= catch_up_until)
@@ -109,18 +110,20 @@ std::vector<item_update> pair_state::forward(int server, const std::vector<item_
         }
       }
       if (hot || warm) last_forwarded[u.handle] = u.source_time;
-      out.push_back(u);
+      if (&*out != &u) *out = std::move(u);
+      ++out;
     } else if (hot) {
       auto& w = window[server][u.handle];
-      w.push_back(u);
-      while (w.size() > max_window ||
-             (u.source_time != 0 && w.front().source_time < u.source_time - window_ticks()))
+      int64_t t = u.source_time;
+      w.push_back(std::move(u));
+      while (w.size() > max_window || (t != 0 && w.front().source_time < t - window_ticks()))
         w.pop_front();
     }
   }
-  values_forwarded += out.size();
-  if (!out.empty()) cfg.face->deliver(out);
-  return out;
+  updates.erase(out, updates.end());
+  values_forwarded += updates.size();
+  if (!updates.empty()) cfg.face->deliver(updates);
+  return updates;
 }
 
 void pair_state::update_face() {
@@ -159,6 +162,7 @@ void pair_state::activate(int to, const std::string& cause) {
     std::vector<uint32_t> handles;
     for (const auto& [h, spec] : face_items)
       handles.push_back(h);
+    std::sort(handles.begin(), handles.end());
     if (to < 0) {
       cfg.face->set_all_bad(opcua::status::BadNoCommunication);
     } else if (cfg.pair.mode == config::pair_mode::hot) {
@@ -174,7 +178,7 @@ void pair_state::activate(int to, const std::string& cause) {
           [](const item_update& a, const item_update& b) { return a.source_time < b.source_time; });
       window[0].clear();
       window[1].clear();
-      record(forward(to, catch_up), {});
+      record(forward(to, std::move(catch_up)), {});
     } else if (cfg.pair.mode == config::pair_mode::warm && !handles.empty()) {
       // The new server reports what it queued while Sampling: drop what was forwarded already.
       catch_up_after.clear();
@@ -424,14 +428,14 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
         auto& st = self->state;
         int i = st.server_index(d.server);
         if (i < 0) return;
-        if (st.monitor) {
-          pair_data pd{i, {}};
-          for (auto& u : d.updates)
-            if (u.handle >= monitor_handle_base) pd.updates.push_back(u);
-          if (!pd.updates.empty()) self->send(st.monitor, std::move(pd));
-        }
-        auto forwarded = st.forward(i, d.updates);
-        if (i == st.active && st.serving(i)) st.record(std::move(forwarded), d.updates);
+        // The monitors' values (few) are copied out; the clients' values (all the rest) move on
+        // to the face and HISTORY.
+        std::vector<item_update> monitored;
+        for (auto& u : d.updates)
+          if (u.handle >= monitor_handle_base) monitored.push_back(u);
+        if (st.monitor && !monitored.empty()) self->send(st.monitor, pair_data{i, monitored});
+        auto forwarded = st.forward(i, std::move(d.updates));
+        if (i == st.active && st.serving(i)) st.record(std::move(forwarded), monitored);
       },
       [self](history_actor& h) { self->state.cfg.history = std::move(h); },
       [self](node_role& r) {

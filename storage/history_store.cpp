@@ -68,8 +68,11 @@ std::unique_ptr<history_store> history_store::open(const std::string& path, std:
   auto db =
       open_checked(path, "history database", schema_version, schema_sql, "NORMAL", error, notice);
   if (!db) return nullptr;
-  // Index pages of a busy commit stay in memory (16 MB instead of SQLite's 2 MB).
-  if (!exec(db.get(), "PRAGMA cache_size = -16384", error)) return nullptr;
+  // Index pages of a busy commit stay in memory (64 MB instead of SQLite's 2 MB): the index's
+  // tail page of every series is written at each commit, 11,000 series take 44 MB, and a
+  // smaller cache spills dirty pages to the WAL and reads them back within the transaction
+  // (BENCHMARKS.md, node CPU per forwarded value).
+  if (!exec(db.get(), "PRAGMA cache_size = -65536", error)) return nullptr;
   std::unique_ptr<history_store> store(new history_store(path, std::move(db)));
   if (!store->prepare_all(error) || !store->load_ids(error)) return nullptr;
   // Checkpoints off the commits: a merge from the partner every few ms must not wait 10-20 ms for
@@ -147,10 +150,10 @@ bool history_store::load_ids(std::string& error) {
 
 int64_t history_store::series_id(const std::string& pair, const std::string& item,
                                  std::string& error) {
-  std::string key = pair;
-  key.push_back('\0');
-  key += item;
-  if (auto it = series_.find(key); it != series_.end()) return it->second;
+  key_.assign(pair);
+  key_.push_back('\0');
+  key_ += item;
+  if (auto it = series_.find(key_); it != series_.end()) return it->second;
   sqlite3_stmt* s = add_series_.get();
   sqlite3_reset(s);
   bind_text(s, 1, pair);
@@ -160,7 +163,7 @@ int64_t history_store::series_id(const std::string& pair, const std::string& ite
     return -1;
   }
   int64_t id = sqlite3_last_insert_rowid(db_.get());
-  series_.emplace(std::move(key), id);
+  series_.emplace(key_, id);
   return id;
 }
 
@@ -197,11 +200,22 @@ bool history_store::insert(const std::vector<history_row>& rows, uint64_t& inser
     return false;
   };
   std::map<std::string, data_epoch> raised; // new marks, applied after the commit
+  // Rows come in runs of one origin (a node's own batch): its id and mark are looked up once
+  // per run, not per row.
+  const std::string* run_origin = nullptr;
+  int64_t oid = -1;
+  data_epoch* run_mark = nullptr;
   for (const auto& r : rows) {
     int64_t sid = series_id(r.pair, r.item, error);
     if (sid < 0) return fail("cannot add series");
-    int64_t oid = origin_id(r.origin, error);
-    if (oid < 0) return fail("cannot add origin");
+    if (!run_origin || *run_origin != r.origin) {
+      oid = origin_id(r.origin, error);
+      if (oid < 0) return fail("cannot add origin");
+      auto m = raised.find(r.origin);
+      if (m == raised.end()) m = raised.emplace(r.origin, marks_[r.origin]).first;
+      run_origin = &r.origin;
+      run_mark = &m->second;
+    }
     sqlite3_stmt* s = insert_.get();
     sqlite3_reset(s);
     sqlite3_bind_int64(s, 1, sid);
@@ -215,10 +229,10 @@ bool history_store::insert(const std::vector<history_row>& rows, uint64_t& inser
     sqlite3_bind_int64(s, 9, static_cast<sqlite3_int64>(r.stamp.seq));
     if (sqlite3_step(s) != SQLITE_DONE) return fail("cannot insert history row");
     inserted += static_cast<uint64_t>(sqlite3_changes(db_.get()));
-    auto cur = raised.count(r.origin) ? raised[r.origin] : marks_[r.origin];
-    if (cur < r.stamp) raised[r.origin] = r.stamp;
+    if (*run_mark < r.stamp) *run_mark = r.stamp;
   }
   for (auto& [origin, stamp] : raised) {
+    if (!(marks_[origin] < stamp)) continue; // not raised
     sqlite3_stmt* s = set_mark_.get();
     sqlite3_reset(s);
     sqlite3_bind_int64(s, 1, static_cast<sqlite3_int64>(stamp.term));
@@ -228,7 +242,7 @@ bool history_store::insert(const std::vector<history_row>& rows, uint64_t& inser
   }
   if (!exec(db_.get(), "COMMIT", error)) return fail("cannot commit");
   for (auto& [origin, stamp] : raised)
-    marks_[origin] = stamp;
+    if (marks_[origin] < stamp) marks_[origin] = stamp;
   return true;
 }
 

@@ -98,6 +98,7 @@ private:
   stmt_ptr after_{nullptr, &sqlite3_finalize};
   stmt_ptr delete_{nullptr, &sqlite3_finalize};
   std::unordered_map<std::string, int64_t> series_; ///< "pair\0item" -> id
+  std::string key_; ///< series_id's lookup key, reused: no allocation per inserted row
   std::map<std::string, int64_t> origin_ids_;
   std::map<std::string, data_epoch> marks_;
   int64_t fail_writes_ = 0;

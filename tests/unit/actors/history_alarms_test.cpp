@@ -269,7 +269,7 @@ TEST_F(history_test, a_listener_gets_the_values_as_they_are_stamped) {
 }
 
 TEST(history_batch_of, records_clients_and_monitors_items_by_node_id) {
-  std::map<uint32_t, item_spec> face;
+  std::unordered_map<uint32_t, item_spec> face;
   face[7].node_id = "ns=1;s=Face";
   std::vector<config::monitor_entry> monitors(1);
   monitors[0].item = "ns=1;s=Mon";
@@ -286,6 +286,12 @@ TEST(history_batch_of, records_clients_and_monitors_items_by_node_id) {
   EXPECT_EQ(b.values[1].item, "ns=1;s=Mon");
   EXPECT_EQ(b.values[1].source_ms, 0);
   EXPECT_EQ(b.values[1].status, 5u);
+  // The values' bytes travel along (moved when the caller hands its vector over).
+  EXPECT_EQ(b.values[0].value, std::vector<uint8_t>{1});
+  EXPECT_EQ(b.values[1].value, std::vector<uint8_t>{2});
+  auto moved = history_batch_of("line1", std::move(ups), face, monitors);
+  ASSERT_EQ(moved.values.size(), 2u);
+  EXPECT_EQ(moved.values[0].value, std::vector<uint8_t>{1});
 }
 
 // -- ALARMS ------------------------------------------------------------------------------------

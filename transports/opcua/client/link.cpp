@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "transports/opcua/client/data_changes.hpp"
 #include "transports/opcua/client/subscription.hpp"
 #include "transports/opcua/node_ids.hpp"
 
@@ -422,22 +423,10 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
     if (gen != generation) return;
     data_batch batch;
     batch.generation = gen;
-    for (auto& eo : m.notification_data) {
-      auto n = decode_notification(eo);
-      if (!n) continue;
-      auto* dc = std::get_if<DataChangeNotification>(&*n);
-      if (!dc) continue;
-      batch.updates.reserve(batch.updates.size() + dc->monitored_items.size());
-      for (auto& item : dc->monitored_items) {
-        item_update u;
-        u.handle = item.client_handle;
-        u.source_time = item.value.source_timestamp ? item.value.source_timestamp->ticks : 0;
-        u.status = item.value.status_or_good().value;
-        auto bytes = encode_to_vector(item.value);
-        if (bytes) u.value = std::move(*bytes);
-        batch.updates.push_back(std::move(u));
-      }
-    }
+    // Data changes only (status changes and events are not data); one that does not decode is
+    // skipped whole.
+    for (auto& eo : m.notification_data)
+      append_data_changes(eo, batch.updates);
     if (!batch.updates.empty()) events->data(std::move(batch));
   }
 };

@@ -204,8 +204,7 @@ void pair_space::deliver(const std::vector<item_update>& updates) {
   for (const auto& u : updates) {
     auto h = by_handle_.find(u.handle);
     if (h == by_handle_.end()) continue;
-    auto it = items_.find(h->second);
-    if (it == items_.end()) continue;
+    item& it = *h->second;
     DataValue dv;
     if (u.value.empty()) {
       dv = status_only(StatusCode{u.status});
@@ -215,7 +214,7 @@ void pair_space::deliver(const std::vector<item_update>& updates) {
       dv = std::move(*decoded);
       if (active_ >= 0) maps_[static_cast<size_t>(active_)].to_face(dv);
     }
-    store(it->second, std::move(dv));
+    store(it, std::move(dv));
   }
 }
 
@@ -312,7 +311,7 @@ pair_space::item& pair_space::item_of(const NodeId& node, std::vector<wanted_ite
     } else {
       it->second.handle = next_handle_++;
       it->second.last = status_only(status::BadWaitingForInitialData);
-      by_handle_[it->second.handle] = node;
+      by_handle_[it->second.handle] = &it->second;
       refresh_namespaces();
       fresh.push_back({it->second.handle, upstream_text(node)});
     }

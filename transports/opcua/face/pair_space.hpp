@@ -182,9 +182,11 @@ private:
   std::vector<std::string> server_uris_;
   item_listener listener_;
   uint32_t next_handle_ = 1;
-  std::unordered_map<NodeId, item> items_;         ///< by node
-  std::unordered_map<uint32_t, NodeId> by_handle_; ///< handle -> node
-  std::unordered_map<uint64_t, NodeId> watches_;   ///< token -> node
+  std::unordered_map<NodeId, item> items_; ///< by node
+  /// handle -> its item in items_ (whose elements never move), so `deliver` finds an item
+  /// without hashing its NodeId.
+  std::unordered_map<uint32_t, item*> by_handle_;
+  std::unordered_map<uint64_t, NodeId> watches_; ///< token -> node
   uint64_t next_watch_ = 1;
   /// The partner's items whose namespace URI is not known yet, parsed.
   std::vector<ExpandedNodeId> prewatch_pending_;
