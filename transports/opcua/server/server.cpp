@@ -122,6 +122,9 @@ struct server_session {
   struct inbox {
     std::mutex mutex;
     std::vector<std::pair<uint32_t, DataValue>> changes; ///< (item id, value)
+    /// The vector the last cycle drained, empty, kept for its capacity: it takes the place of
+    /// `changes` at the next cycle, so the inbox does not grow from nothing every cycle.
+    std::vector<std::pair<uint32_t, DataValue>> spare;
     size_t limit = 1024;
     bool overflowed = false;
 
@@ -177,6 +180,9 @@ struct server_session {
     uint32_t keep_alive_counter = 0;
     uint32_t lifetime_counter = 0;
     bool first_cycle = true;
+    /// Notifications in the last NotificationMessage: the next one reserves room for as many
+    /// (it is built of ~200-byte elements; growing it from empty moved each several times).
+    size_t last_notifications = 0;
     std::shared_ptr<server_session::inbox> changes = std::make_shared<server_session::inbox>();
     uint64_t timer = 0; ///< the generation of its publishing timer (a transfer starts a new one)
   };
@@ -299,6 +305,7 @@ void sample(server_session& s, server_session::subscription& sub) {
   {
     std::lock_guard<std::mutex> lock(sub.changes->mutex);
     changes.swap(sub.changes->changes);
+    sub.changes->changes.swap(sub.changes->spare);
     std::swap(overflowed, sub.changes->overflowed);
   }
   for (auto& [id, dv] : changes) {
@@ -307,6 +314,12 @@ void sample(server_session& s, server_session::subscription& sub) {
         it->second.needs_current)
       continue;
     enqueue(it->second, std::move(dv), now);
+  }
+  // Kept for the cycle after next unless far larger than this cycle needed (after a burst).
+  if (changes.capacity() <= 4 * std::max<size_t>(changes.size(), 1024)) {
+    changes.clear();
+    std::lock_guard<std::mutex> lock(sub.changes->mutex);
+    sub.changes->spare.swap(changes);
   }
   size_t queued = 0;
   for (auto& [id, it] : sub.items) {
@@ -385,6 +398,7 @@ void answer_publish(server_session& s, server_session::subscription& sub,
     // What the client can take: its maximum per Publish, and its maximum message size (the
     // rest waits for the next Publish, announced by moreNotifications).
     notification_budget budget(sub.max_notifications, p.max_body, sub.retransmit.size());
+    dcn.monitored_items.reserve(sub.last_notifications);
     for (auto& [id, it] : sub.items) {
       if (it.mode != MonitoringMode::Reporting || resp.more_notifications) continue;
       if (it.pending) {
@@ -410,6 +424,7 @@ void answer_publish(server_session& s, server_session::subscription& sub,
       it.queue.erase(it.queue.begin(), it.queue.begin() + static_cast<std::ptrdiff_t>(taken));
       if (it.queue.empty()) it.queue.shrink_to_fit();
     }
+    sub.last_notifications = dcn.monitored_items.size();
     auto eo = make_extension_object(dcn);
     if (eo) msg.notification_data.push_back(std::move(*eo));
     msg.sequence_number = sub.next_sequence++;
