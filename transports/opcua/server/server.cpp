@@ -183,6 +183,10 @@ struct server_session {
     /// Notifications in the last NotificationMessage: the next one reserves room for as many
     /// (it is built of ~200-byte elements; growing it from empty moved each several times).
     size_t last_notifications = 0;
+    /// Some item may have to be read at the next cycle (one created, modified, enabled again,
+    /// deleted, or one not watched): the cycle then walks every item. False while every item is
+    /// watched and reported, so a cycle costs what changed, not the number of items.
+    bool sample_all = true;
     std::shared_ptr<server_session::inbox> changes = std::make_shared<server_session::inbox>();
     uint64_t timer = 0; ///< the generation of its publishing timer (a transfer starts a new one)
   };
@@ -321,9 +325,12 @@ void sample(server_session& s, server_session::subscription& sub) {
     std::lock_guard<std::mutex> lock(sub.changes->mutex);
     sub.changes->spare.swap(changes);
   }
+  if (!sub.sample_all && !overflowed) return;
   size_t queued = 0;
+  bool unwatched = false;
   for (auto& [id, it] : sub.items) {
     queued += it.queue_size;
+    if (it.mode != MonitoringMode::Disabled && !it.watch) unwatched = true;
     // After an overflow every watched item reads its current value: its later changes are lost.
     if (it.mode == MonitoringMode::Disabled || (it.watch && !it.needs_current && !overflowed))
       continue;
@@ -333,6 +340,7 @@ void sample(server_session& s, server_session::subscription& sub) {
     if (it.watch && dv.status_or_good().code() == status::BadWaitingForInitialData.code()) continue;
     enqueue(it, std::move(dv), now, overflowed && it.watch); // changes may be lost before it
   }
+  sub.sample_all = unwatched; // items not watched are read every cycle
   std::lock_guard<std::mutex> lock(sub.changes->mutex);
   sub.changes->limit = std::max<size_t>(queued, 1024);
 }
@@ -1524,6 +1532,7 @@ private:
         res.revised_sampling_interval = it.sampling_ms;
         res.revised_queue_size = it.queue_size;
         sub->items[it.id] = std::move(it);
+        sub->sample_all = true;
       }
       resp.results.push_back(std::move(res));
     }
@@ -1546,6 +1555,7 @@ private:
         res.status_code = status::BadMonitoredItemIdInvalid;
       } else {
         res.status_code = set_parameters(it->second, m.requested_parameters, sub->interval_ms);
+        sub->sample_all = true; // its queue size counts towards the inbox's limit
         res.revised_sampling_interval = it->second.sampling_ms;
         res.revised_queue_size = it->second.queue_size;
       }
@@ -1577,6 +1587,7 @@ private:
         it->second.last.reset();
       } else if (it->second.mode == MonitoringMode::Disabled) {
         it->second.needs_current = true; // enabled again: report the current value
+        sub->sample_all = true;
       }
       it->second.mode = r.monitoring_mode;
       resp.results.push_back(status::Good);
@@ -1596,6 +1607,7 @@ private:
     for (uint32_t id : r.monitored_item_ids)
       resp.results.push_back(sub->items.erase(id) ? status::Good
                                                   : status::BadMonitoredItemIdInvalid);
+    sub->sample_all = true; // the inbox's limit is recounted
     return resp;
   }
 
@@ -1631,12 +1643,14 @@ private:
             moved.emplace_back(id, std::make_pair(sub.interval_ms, sub.timer));
             it = s->subscriptions.emplace(id, std::move(sub)).first;
           }
-          if (r.send_initial_values)
+          if (r.send_initial_values) {
             for (auto& [item_id, item] : it->second.items) {
               item.last.reset();
               item.pending = false;
               item.needs_current = true;
             }
+            it->second.sample_all = true;
+          }
           res.status_code = status::Good;
           res.available_sequence_numbers = available(it->second);
           break;
