@@ -413,8 +413,9 @@ size_t pair_space::unprewatch(const std::vector<std::string>& node_ids) {
     }
     auto it = items_.find(node);
     if (it == items_.end() || !it->second.partner) continue;
+    // Its linger starts now: an item only the partner wanted was never counted idle, and one
+    // a client here left meanwhile keeps counting from when that client left.
     it->second.partner = false;
-    it->second.idle_sweeps = 0; // a full linger from now, as for a client that left now
     ++ended;
   }
   if (!waiting.empty()) {
