@@ -201,6 +201,8 @@ using opc_server_actor = caf::typed_actor<
     caf::reacts_to<atom::tick, uint64_t>,
     // INTERNAL: the status poll with this number was not answered in time.
     caf::reacts_to<atom::poll_timeout, uint64_t>,
+    // INTERNAL: has the server been silent (connection generation)? The silence rule.
+    caf::reacts_to<atom::silence, uint64_t>,
     // INTERNAL: reconnect after back-off (generation that failed).
     caf::reacts_to<atom::retry, uint64_t>,
     // INTERNAL: an injected stall is over.

@@ -315,8 +315,13 @@ pair_status pair_state::status() const {
     return states[i] == server_conn_state::connected && condition_failing(i) ? "unhealthy"
                                                                              : to_string(states[i]);
   };
-  s.primary = server_status{cfg.pair.primary, word(0)};
-  s.secondary = server_status{cfg.pair.secondary, word(1)};
+  auto detail = [&](int i) {
+    return states[i] == server_conn_state::connected && condition_failing(i)
+               ? std::string("a monitor condition fails on it")
+               : details[i];
+  };
+  s.primary = server_status{cfg.pair.primary, word(0), detail(0)};
+  s.secondary = server_status{cfg.pair.secondary, word(1), detail(1)};
   s.has_last_failover = has_last_failover;
   s.last_failover = last_failover;
   s.failovers = failovers;
