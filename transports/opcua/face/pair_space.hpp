@@ -142,6 +142,7 @@ public:
   uint64_t watch(const NodeId& node, uint32_t attribute, change_sink sink) override;
   void unwatch(uint64_t token) override;
   bool forwards() const override { return true; }
+  bool spreads_bursts() const override { return true; }
   void forward(Request req, std::function<void(Response)> done) override;
   bool allows_user_names() const override;
   bool allows_anonymous() const override { return opts_.anonymous; }

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <unordered_set>
 #include <utility>
 
 #include <boost/asio/bind_executor.hpp>
@@ -178,6 +179,8 @@ struct server_session {
     uint32_t lifetime_counter = 0;
     bool first_cycle = true;
     std::shared_ptr<server_session::inbox> changes = std::make_shared<server_session::inbox>();
+    /// Changes that did not fit their item's queue, for the next cycle (spreads_bursts).
+    std::vector<std::pair<uint32_t, DataValue>> held;
     uint64_t timer = 0; ///< the generation of its publishing timer (a transfer starts a new one)
   };
   /// A Publish waiting for a notification or keep-alive.
@@ -292,21 +295,55 @@ void enqueue(server_session::item& it, DataValue dv, DateTime now, bool lost_bef
 /// Moves the changes reported since the last cycle into the items' queues, in the order they
 /// happened, then samples the items the address space does not report (and those that must
 /// report their current value: new, or enabled again).
-void sample(server_session& s, server_session::subscription& sub) {
+///
+/// On a space that spreads bursts, while the client keeps publishing (`keeping_up`), a change of a
+/// Reporting item whose queue (longer than one, discarding the oldest) is full waits in `held`
+/// for the next cycle, and so do the item's later changes, in order; held changes go first then.
+/// Past the inbox's limit, or when the client stops publishing, the held changes are queued at
+/// once and the queue's discard policy applies.
+void sample(server_session& s, server_session::subscription& sub, bool keeping_up) {
   DateTime now = DateTime::now();
   std::vector<std::pair<uint32_t, DataValue>> changes;
   bool overflowed = false;
+  size_t limit = 0;
   {
     std::lock_guard<std::mutex> lock(sub.changes->mutex);
     changes.swap(sub.changes->changes);
     std::swap(overflowed, sub.changes->overflowed);
+    limit = sub.changes->limit;
   }
-  for (auto& [id, dv] : changes) {
+  if (!sub.held.empty()) { // older than anything in the inbox
+    sub.held.insert(sub.held.end(), std::make_move_iterator(changes.begin()),
+                    std::make_move_iterator(changes.end()));
+    changes.swap(sub.held);
+    sub.held.clear();
+  }
+  bool spread = keeping_up && s.space->spreads_bursts();
+  std::unordered_set<uint32_t> holding; // items with changes in sub.held
+  auto queue_change = [&](uint32_t id, DataValue&& dv) {
     auto it = sub.items.find(id);
     if (it == sub.items.end() || it->second.mode == MonitoringMode::Disabled ||
         it->second.needs_current)
-      continue;
-    enqueue(it->second, std::move(dv), now);
+      return;
+    auto& item = it->second;
+    if (spread && item.mode == MonitoringMode::Reporting && item.queue_size > 1 &&
+        item.discard_oldest &&
+        (item.queue.size() >= item.queue_size || (!holding.empty() && holding.count(id) > 0))) {
+      holding.insert(id);
+      sub.held.emplace_back(id, std::move(dv));
+      return;
+    }
+    enqueue(item, std::move(dv), now);
+  };
+  for (auto& [id, dv] : changes) {
+    if (spread && sub.held.size() >= limit) { // bounded: the queues' policy decides from here
+      spread = false;
+      auto held = std::move(sub.held);
+      sub.held.clear();
+      for (auto& [hid, hdv] : held)
+        queue_change(hid, std::move(hdv));
+    }
+    queue_change(id, std::move(dv));
   }
   size_t queued = 0;
   for (auto& [id, it] : sub.items) {
@@ -429,11 +466,12 @@ void answer_publish(server_session& s, server_session::subscription& sub,
 /// One publishing cycle; false when the subscription's lifetime ran out.
 bool publish_cycle(server_session& s, server_session::subscription& sub,
                    std::vector<delivery>& out) {
-  sample(s, sub);
   // Publishes parked on a connection that has gone cannot be answered any more.
   s.publishes.erase(std::remove_if(s.publishes.begin(), s.publishes.end(),
                                    [](const auto& p) { return p.conn.expired(); }),
                     s.publishes.end());
+  // Keeping up: a Publish waits, or waited one cycle ago (a client between two Publishes).
+  sample(s, sub, !s.publishes.empty() || sub.lifetime_counter < 2);
   if (s.publishes.empty()) {
     ++sub.keep_alive_counter;
     return ++sub.lifetime_counter < sub.lifetime_count;
