@@ -232,7 +232,11 @@ nlohmann::json to_json(const sync_status& s) {
       {"last_sync_ms", or_null(s.last_sync_ms, s.last_sync_ms >= 0)},
       {"live", {{"history", s.live_history}, {"alarms", s.live_alarms}, {"events", s.live_events}}},
       {"lag_ms", or_null(s.lag_ms, s.lag_ms >= 0)},
-      {"items", {{"sent", s.items_sent}, {"received", s.items_received}}},
+      {"items",
+       {{"sent", s.items_sent},
+        {"received", s.items_received},
+        {"removed_sent", s.items_removed_sent},
+        {"removed_received", s.items_removed_received}}},
       {"last_error", or_null(s.last_error, !s.last_error.empty())}};
 }
 
