@@ -128,14 +128,16 @@ using notifier_actor = caf::typed_actor<
     // INTERNAL: send recipient I's failed mail (number N) again.
     caf::reacts_to<atom::retry, uint64_t, uint64_t>>;
 
-/// Whoever routes client item sets (the SUPERVISOR): a PAIR's new items to SYNC, the partner's
-/// (from SYNC) to the PAIR of their alias.
-using item_set_listener_actor = caf::typed_actor<caf::reacts_to<item_set>>;
+/// Whoever routes client item sets (the SUPERVISOR): a PAIR's new and dropped items to SYNC, the
+/// partner's (from SYNC) to the PAIR of their alias.
+using item_set_listener_actor =
+    caf::typed_actor<caf::reacts_to<item_set>, caf::reacts_to<item_drop>>;
 
 /// The NODE supervisor spawns and monitors the node's actors and answers for the node.
 using node_actor = caf::typed_actor<
-    // Client item sets: from a PAIR (to SYNC), from SYNC (to the PAIR of the alias).
-    caf::reacts_to<item_set>,
+    // Client item sets, new and dropped: from a PAIR (to SYNC), from SYNC (to the PAIR of the
+    // alias).
+    caf::reacts_to<item_set>, caf::reacts_to<item_drop>,
     // Answers a snapshot of node, partner and pairs.
     caf::replies_to<atom::status>::with<node_status>,
     // Routes an injected fault to the actor that owns its target; answers "" or an error.
@@ -199,6 +201,8 @@ using opc_server_actor = caf::typed_actor<
     caf::reacts_to<atom::tick, uint64_t>,
     // INTERNAL: the status poll with this number was not answered in time.
     caf::reacts_to<atom::poll_timeout, uint64_t>,
+    // INTERNAL: has the server been silent (connection generation)? The silence rule.
+    caf::reacts_to<atom::silence, uint64_t>,
     // INTERNAL: reconnect after back-off (generation that failed).
     caf::reacts_to<atom::retry, uint64_t>,
     // INTERNAL: an injected stall is over.
@@ -229,8 +233,12 @@ using pair_actor = caf::typed_actor<
     // From its face: items clients subscribe to (monitored on the servers as the mode says).
     caf::reacts_to<atom::monitor, std::vector<item_spec>>,
     // The partner node's clients' items (partner = true): watched on the face without a client,
-    // so they are monitored here too and a takeover creates none.
+    // so they are monitored here too and a takeover creates none. From its face (partner =
+    // false): items this node's clients began to watch, told to the items owner.
     caf::reacts_to<item_set>,
+    // Items the partner node's clients no longer watch (partner = true): the face stops
+    // watching them for the partner (then its own sweep deletes those no client here watches).
+    caf::reacts_to<item_drop>,
     // Answers the pair's status (the console's `pairs`).
     caf::replies_to<atom::status>::with<pair_status>,
     // Operator switch to "primary", "secondary" or "" (the other one).
@@ -284,7 +292,10 @@ using sync_actor = sync_sink_actor::extend<
     caf::reacts_to<atom::history, std::vector<history_row>>,
     caf::reacts_to<atom::alarms, std::vector<alarm>>, caf::reacts_to<diag_event>,
     // New items of this node's clients (from the SUPERVISOR): told to the partner (ITEMS).
+    // partner = true: what the faces watch for the partner already (a restarted SYNC's seed).
     caf::reacts_to<item_set>,
+    // Items this node's clients no longer watch (from the SUPERVISOR): told to the partner (GONE).
+    caf::reacts_to<item_drop>,
     // The supervisor restarted one of them: use (and listen to) this one.
     caf::reacts_to<history_actor>, caf::reacts_to<alarms_actor>, caf::reacts_to<diagnostics_actor>,
     // INTERNAL: try again after a failed pull (session number).

@@ -126,14 +126,17 @@ nlohmann::json to_json(const diag_event& e) {
 }
 
 nlohmann::json to_json(const pair_status& p) {
-  nlohmann::json j = {{"alias", p.alias},
-                      {"mode", p.mode},
-                      {"active", p.active},
-                      {"service_level", p.service_level},
-                      {"primary", {{"url", p.primary.url}, {"state", p.primary.state}}},
-                      {"secondary", {{"url", p.secondary.url}, {"state", p.secondary.state}}},
-                      {"last_failover", nullptr},
-                      {"items", p.items}};
+  nlohmann::json j = {
+      {"alias", p.alias},
+      {"mode", p.mode},
+      {"active", p.active},
+      {"service_level", p.service_level},
+      {"primary",
+       {{"url", p.primary.url}, {"state", p.primary.state}, {"detail", p.primary.detail}}},
+      {"secondary",
+       {{"url", p.secondary.url}, {"state", p.secondary.state}, {"detail", p.secondary.detail}}},
+      {"last_failover", nullptr},
+      {"items", p.items}};
   if (p.has_last_failover)
     j["last_failover"] = {{"time", rfc3339(p.last_failover.time_ms)},
                           {"from", p.last_failover.from},
@@ -229,7 +232,11 @@ nlohmann::json to_json(const sync_status& s) {
       {"last_sync_ms", or_null(s.last_sync_ms, s.last_sync_ms >= 0)},
       {"live", {{"history", s.live_history}, {"alarms", s.live_alarms}, {"events", s.live_events}}},
       {"lag_ms", or_null(s.lag_ms, s.lag_ms >= 0)},
-      {"items", {{"sent", s.items_sent}, {"received", s.items_received}}},
+      {"items",
+       {{"sent", s.items_sent},
+        {"received", s.items_received},
+        {"removed_sent", s.items_removed_sent},
+        {"removed_received", s.items_removed_received}}},
       {"last_error", or_null(s.last_error, !s.last_error.empty())}};
 }
 

@@ -121,6 +121,23 @@ void opc_server_state::on_status(const status_reply& r) {
   }
 }
 
+bool opc_server_state::silence_rule() const {
+  return keep_alive_ms > 0 &&
+         std::chrono::duration<double, std::milli>(keep_alive_ms) * 3 <= cfg.status_timeout;
+}
+
+void opc_server_state::heard() {
+  last_heard = self->clock().now();
+}
+
+void opc_server_state::send_poll() {
+  poll_outstanding = true;
+  poll_sent = self->clock().now();
+  ++poll;
+  link->poll_status(generation, poll);
+  self->delayed_send(self, cfg.status_timeout, atom::poll_timeout_v, poll);
+}
+
 server_snapshot opc_server_state::snapshot() const {
   server_snapshot s;
   s.server = cfg.name;
@@ -138,6 +155,18 @@ server_snapshot opc_server_state::snapshot() const {
 }
 
 namespace {
+
+/// The silence check, due when the server will have been quiet for `quiet` (from last_heard).
+void arm_silence(srv_ptr self, caf::timespan quiet) {
+  auto& st = self->state;
+  auto due = st.last_heard + quiet - self->clock().now();
+  self->delayed_send(self, std::max(due, caf::timespan{std::chrono::milliseconds(1)}),
+                     atom::silence_v, st.generation);
+}
+
+int64_t ms_of(caf::timespan t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t).count();
+}
 
 void arm_tick(srv_ptr self) {
   self->delayed_send(self, self->state.cfg.status_interval, atom::tick_v, self->state.generation);
@@ -238,6 +267,9 @@ opc_server_actor::behavior_type make_behavior(srv_ptr self) {
         if (st.stalled) return caf::skip;
         if (!st.current(m.generation) || st.server_stalled) return caf::unit;
         st.backoff = caf::timespan{0};
+        st.heard();
+        st.keep_alive_ms = 0; // publishing on this connection is yet to be seen
+        arm_silence(self, st.cfg.status_timeout / 2);
         st.set_state(server_conn_state::connected, "");
         if (!st.items.empty()) st.link->monitor(st.generation, all_items(st), st.cfg.publishing_ms);
         self->send(self, atom::tick_v, st.generation); // first status poll at once
@@ -264,6 +296,7 @@ opc_server_actor::behavior_type make_behavior(srv_ptr self) {
         if (!st.current(r.generation) || st.server_stalled || !connected_like(st.state))
           return caf::unit;
         if (r.poll == st.poll) st.poll_outstanding = false;
+        st.heard();
         st.on_status(r);
         return caf::unit;
       },
@@ -271,6 +304,7 @@ opc_server_actor::behavior_type make_behavior(srv_ptr self) {
         auto& st = self->state;
         if (st.stalled) return caf::skip;
         if (!st.current(m.generation)) return caf::unit;
+        if (!st.server_stalled) st.heard();
         size_t failed = 0;
         std::string first;
         // Clients of the face learn why an item has no value (BadNodeIdUnknown...).
@@ -300,7 +334,10 @@ opc_server_actor::behavior_type make_behavior(srv_ptr self) {
         auto& st = self->state;
         if (st.stalled) return caf::skip;
         if (!st.current(b.generation) || st.server_stalled) return caf::unit;
-        if (st.cfg.owner) self->send(st.cfg.owner, server_data{st.cfg.name, std::move(b.updates)});
+        st.heard();
+        st.keep_alive_ms = b.keep_alive_ms;
+        if (st.cfg.owner && !b.updates.empty())
+          self->send(st.cfg.owner, server_data{st.cfg.name, std::move(b.updates)});
         return caf::unit;
       },
       // -- timers ------------------------------------------------------------------
@@ -308,12 +345,7 @@ opc_server_actor::behavior_type make_behavior(srv_ptr self) {
         auto& st = self->state;
         if (st.stalled) return caf::skip;
         if (!st.current(gen) || !connected_like(st.state)) return caf::unit;
-        if (!st.poll_outstanding) {
-          st.poll_outstanding = true;
-          ++st.poll;
-          st.link->poll_status(st.generation, st.poll);
-          self->delayed_send(self, st.cfg.status_timeout, atom::poll_timeout_v, st.poll);
-        }
+        if (!st.poll_outstanding) st.send_poll();
         arm_tick(self);
         return caf::unit;
       },
@@ -328,6 +360,30 @@ opc_server_actor::behavior_type make_behavior(srv_ptr self) {
                                             st.cfg.status_timeout)
                                             .count()) +
                          " ms");
+        return caf::unit;
+      },
+      [self](atom::silence, uint64_t gen) -> caf::result<void> {
+        auto& st = self->state;
+        if (st.stalled) return caf::skip;
+        if (!st.current(gen)) return caf::unit; // a new connection arms its own
+        const auto half = st.cfg.status_timeout / 2;
+        const auto quiet = self->clock().now() - st.last_heard;
+        if (!connected_like(st.state) || !st.silence_rule() || quiet < half) {
+          arm_silence(self, quiet < half ? half : quiet + half);
+          return caf::unit;
+        }
+        // Quiet for half the timeout: make sure a poll asks the server whether it is there.
+        if (!st.poll_outstanding) st.send_poll();
+        if (quiet < st.cfg.status_timeout || st.state != server_conn_state::connected) {
+          arm_silence(self, quiet < st.cfg.status_timeout ? st.cfg.status_timeout : quiet + half);
+          return caf::unit;
+        }
+        st.set_state(server_conn_state::status_timeout,
+                     "nothing from the server for " + std::to_string(ms_of(quiet)) +
+                         " ms (no data, no keep-alive), and the status poll sent " +
+                         std::to_string(ms_of(self->clock().now() - st.poll_sent)) +
+                         " ms ago is unanswered");
+        arm_silence(self, quiet + half);
         return caf::unit;
       },
       [self](atom::retry, uint64_t) -> caf::result<void> {

@@ -10,6 +10,13 @@
 ///    │           (back-off)   ▲      link_down          (poll unanswered / not Running,
 ///    │                        └──────────────────────── ServiceLevel below the minimum)
 ///
+/// A hung server is noticed status_timeout after it hung, whatever the poll's phase (silence
+/// rule): while its subscription publishes (data or keep-alives, at least three keep-alive
+/// periods within status_timeout), a server that has said nothing for half of status_timeout
+/// gets a status poll at once, and one that has said nothing at all for status_timeout with
+/// that poll unanswered is in status_timeout. A server that is only slow answers the poll; a
+/// server that is quiet without publishing is judged by the polls alone.
+///
 /// Every state change goes to the owner as `server_state_change` and to DIAGNOSTICS as an event.
 /// Time is read only through the actor clock (status interval, poll timeout, back-off), so the
 /// deterministic tests drive it with a fake link.
@@ -62,6 +69,16 @@ struct opc_server_state {
   std::map<uint32_t, uint32_t> item_results; ///< handle -> StatusCode of the last creation
   bool stalled = false;                      ///< stall_actor: the actor itself
   bool server_stalled = false;               ///< stall_server: the server is "hung"
+  /// When the server last said anything on this connection (data, keep-alive, status reply,
+  /// item results).
+  caf::actor_clock::time_point last_heard{};
+  caf::actor_clock::time_point poll_sent{}; ///< when the outstanding poll went out
+  double keep_alive_ms = 0; ///< its subscription's keep-alive period; 0 = not publishing
+  /// Whether silence alone may mean a hang: the subscription publishes, with keep-alives at
+  /// least three times within status_timeout.
+  bool silence_rule() const;
+  void heard(); ///< the server said something now
+  void send_poll();
 
   void set_state(server_conn_state s, std::string why);
   void start_connect();

@@ -319,8 +319,13 @@ pair_status pair_state::status() const {
     return states[i] == server_conn_state::connected && condition_failing(i) ? "unhealthy"
                                                                              : to_string(states[i]);
   };
-  s.primary = server_status{cfg.pair.primary, word(0)};
-  s.secondary = server_status{cfg.pair.secondary, word(1)};
+  auto detail = [&](int i) {
+    return states[i] == server_conn_state::connected && condition_failing(i)
+               ? std::string("a monitor condition fails on it")
+               : details[i];
+  };
+  s.primary = server_status{cfg.pair.primary, word(0), detail(0)};
+  s.secondary = server_status{cfg.pair.secondary, word(1), detail(1)};
   s.has_last_failover = has_last_failover;
   s.last_failover = last_failover;
   s.failovers = failovers;
@@ -388,9 +393,15 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
       }
       caf::anon_send(pair, atom::monitor_v, std::move(specs));
     });
+    // Items this node's clients begin to watch: told to the partner node.
+    st.cfg.face->set_client_listener([me](std::vector<std::string> node_ids) {
+      if (auto pair = caf::actor_cast<pair_actor>(me))
+        caf::anon_send(pair, item_set{{}, std::move(node_ids), false});
+    });
     auto face = st.cfg.face;
     self->attach_functor([face] {
       face->set_item_listener(nullptr);
+      face->set_client_listener(nullptr);
       face->set_active(-1);
       face->set_all_bad(opcua::status::BadNoCommunication);
     });
@@ -464,16 +475,16 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
             fresh.push_back(s);
         if (fresh.empty()) return;
         st.monitor_face_items(fresh);
-        if (st.cfg.items_owner) {
-          item_set is{st.cfg.pair.alias, {}, false};
-          for (const auto& s : fresh)
-            is.node_ids.push_back(s.node_id);
-          self->send(st.cfg.items_owner, std::move(is));
-        }
       },
       [self](item_set& is) {
         auto& st = self->state;
-        if (!is.partner || !st.cfg.face) return;
+        if (!is.partner) {
+          // From the face: this node's clients began to watch them.
+          is.pair = st.cfg.pair.alias;
+          if (st.cfg.items_owner) self->send(st.cfg.items_owner, std::move(is));
+          return;
+        }
+        if (!st.cfg.face) return;
         // Watched on the face without a client: the face asks for them (atom::monitor) like a
         // client's items, so they are monitored as the mode says.
         if (size_t refused = st.cfg.face->prewatch(is.node_ids); refused > 0 && st.cfg.diagnostics)
@@ -483,9 +494,17 @@ pair_actor::behavior_type pair(pair_actor::stateful_pointer<pair_state> self,
                                       " of the partner's client items were refused (not a "
                                       "NodeId of these servers, or too many waiting)"});
       },
+      [self](item_drop& d) {
+        auto& st = self->state;
+        if (d.partner && st.cfg.face) st.cfg.face->unprewatch(d.node_ids);
+      },
       [self](atom::sweep) {
         auto& st = self->state;
-        st.remove_face_items(st.cfg.face->collect_unwatched(st.sweeps_to_remove()));
+        item_drop ended{st.cfg.pair.alias, {}, false};
+        st.remove_face_items(
+            st.cfg.face->collect_unwatched(st.sweeps_to_remove(), &ended.node_ids));
+        if (!ended.node_ids.empty() && st.cfg.items_owner)
+          self->send(st.cfg.items_owner, std::move(ended));
         self->delayed_send(self, st.sweep_every(), atom::sweep_v);
       },
       [self](atom::status) { return self->state.status(); },

@@ -54,7 +54,8 @@ struct pair_actor_config {
   node_role role{"Running", "independent", 0};
   /// redundancy.standby = cold on a master or backup: while not Running, connect to no server.
   bool cold_standby = false;
-  /// Told the items this node's clients add (null: nobody; the partner never hears of them).
+  /// Told the items this node's clients begin to watch, and those they stopped watching for
+  /// unused_item_linger_ms (null: nobody; the partner never hears of them).
   item_set_listener_actor items_owner;
   caf::actor_addr parent;
 };

@@ -89,12 +89,13 @@ void supervisor_state::spawn_sync() {
   sc.items_owner = caf::actor_cast<item_set_listener_actor>(self);
   sc.parent = self->address();
   sync = self->spawn<caf::monitored>(tandem::sync, std::move(sc));
-  // The items this node's clients watch (a restarted SYNC starts without them).
+  // The items this node's clients watch, and those watched for the partner (a restarted SYNC
+  // starts without them, and the partner's whole set at the next link-up ends the stale ones).
   for (const auto& [alias, face] : rt.faces) {
-    item_set is{alias, {}, false};
-    for (auto& w : face->items())
-      is.node_ids.push_back(std::move(w.node_id));
-    if (!is.node_ids.empty()) self->send(sync, std::move(is));
+    if (auto ids = face->client_items(); !ids.empty())
+      self->send(sync, item_set{alias, std::move(ids), false});
+    if (auto ids = face->partner_items(); !ids.empty())
+      self->send(sync, item_set{alias, std::move(ids), true});
   }
 }
 
@@ -465,6 +466,14 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
           if (st.sync) self->send(st.sync, std::move(is));
         } else if (auto p = st.pairs.find(is.pair); p != st.pairs.end() && p->second) {
           self->send(p->second, std::move(is));
+        }
+      },
+      [self](item_drop& d) {
+        auto& st = self->state;
+        if (!d.partner) {
+          if (st.sync) self->send(st.sync, std::move(d));
+        } else if (auto p = st.pairs.find(d.pair); p != st.pairs.end() && p->second) {
+          self->send(p->second, std::move(d));
         }
       },
       [self](atom::node_info) -> caf::result<election_status> {

@@ -123,25 +123,90 @@ void sync_state::push_items(const std::string& pair, const std::vector<std::stri
   status.items_sent += node_ids.size();
 }
 
-std::vector<std::string> sync_state::learn_items(const std::string& pair,
-                                                 std::vector<std::string>&& node_ids) {
-  auto& known = items[pair];
-  std::vector<std::string> fresh;
-  for (auto& id : node_ids)
-    if (known.insert(id).second) fresh.push_back(std::move(id));
-  return fresh;
+void sync_state::push_gone(const std::string& pair, const std::vector<std::string>& node_ids) {
+  if (!gone_ok()) return; // told at the next link-up (the whole set and ITEMS_END)
+  push_all(*this, node_ids.size(), [&](size_t first, size_t& taken) {
+    return ps::encode_gone(pair, node_ids, first, cfg.max_items_bytes, taken);
+  });
+  status.items_removed_sent += node_ids.size();
 }
 
 void sync_state::add_items(item_set& s) {
-  auto fresh = learn_items(s.pair, std::move(s.node_ids));
+  if (s.partner) {
+    // What the faces watch for the partner, before this SYNC heard of it: in no whole set, so
+    // the partner's next one ends what it does not name.
+    auto& known = partner_items[s.pair];
+    for (auto& id : s.node_ids)
+      known.try_emplace(std::move(id), 0);
+    return;
+  }
+  auto& known = own_items[s.pair];
+  std::vector<std::string> fresh;
+  for (auto& id : s.node_ids)
+    if (known.insert(id).second) fresh.push_back(std::move(id));
   if (!fresh.empty()) push_items(s.pair, fresh);
 }
 
+void sync_state::drop_items(item_drop& d) {
+  if (d.partner) return;
+  auto at = own_items.find(d.pair);
+  if (at == own_items.end()) return;
+  std::vector<std::string> gone;
+  for (auto& id : d.node_ids)
+    if (at->second.erase(id) > 0) gone.push_back(std::move(id));
+  if (at->second.empty()) own_items.erase(at);
+  if (!gone.empty()) push_gone(d.pair, gone);
+}
+
+void sync_state::forget_theirs(const std::string& pair, std::vector<std::string>&& node_ids) {
+  if (node_ids.empty()) return;
+  status.items_removed_received += node_ids.size();
+  if (cfg.items_owner) self->send(cfg.items_owner, item_drop{pair, std::move(node_ids), true});
+}
+
 void sync_state::on_items(ps::sync_message&& m) {
-  item_set out{m.pair, learn_items(m.pair, std::move(m.items)), true};
+  if (collecting) collected += m.items.size();
+  auto& known = partner_items[m.pair];
+  item_set out{m.pair, {}, true};
+  for (auto& id : m.items) {
+    auto [at, added] = known.try_emplace(id, partner_gen);
+    at->second = partner_gen;
+    if (added) out.node_ids.push_back(std::move(id));
+  }
   if (out.node_ids.empty()) return;
   status.items_received += out.node_ids.size();
   if (cfg.items_owner) self->send(cfg.items_owner, std::move(out));
+}
+
+void sync_state::on_gone(ps::sync_message&& m) {
+  auto at = partner_items.find(m.pair);
+  if (at == partner_items.end()) return;
+  std::vector<std::string> gone;
+  for (auto& id : m.items)
+    if (at->second.erase(id) > 0) gone.push_back(std::move(id));
+  if (at->second.empty()) partner_items.erase(at);
+  forget_theirs(m.pair, std::move(gone));
+}
+
+void sync_state::on_items_end(const ps::sync_message& m) {
+  if (!collecting) return;
+  collecting = false;
+  // Fewer than the partner sent: an ITEMS was refused here. Forgetting now could end items
+  // the partner still has; they are kept (until the next link-up's whole set).
+  if (m.count != collected) return;
+  for (auto at = partner_items.begin(); at != partner_items.end();) {
+    std::vector<std::string> stale;
+    for (auto it = at->second.begin(); it != at->second.end();) {
+      if (it->second == partner_gen) {
+        ++it;
+        continue;
+      }
+      stale.push_back(it->first);
+      it = at->second.erase(it);
+    }
+    forget_theirs(at->first, std::move(stale));
+    at = at->second.empty() ? partner_items.erase(at) : std::next(at);
+  }
 }
 
 void sync_state::start_session(const std::string& partner) {
@@ -169,6 +234,7 @@ void sync_state::end_session(const std::string& why) {
   ++session; // replies of this session are ignored from now on
   up = false;
   peer_ok = false;
+  collecting = false;
   for (auto& l : lanes) {
     l.pulling = l.received = l.done = l.marks_in = false;
     l.request = 0;
@@ -285,9 +351,18 @@ void sync_state::on_hello(const ps::sync_message& m) {
   }
   peer_ok = true;
   peer_max = m.max_version;
-  // Every item either side's clients watch, so a partner that restarted knows them again.
-  for (const auto& [pair, ids] : items)
+  // A version-3 partner answers with its whole set of items and ITEMS_END.
+  collecting = m.max_version >= ps::gone_version;
+  collected = 0;
+  if (collecting) ++partner_gen;
+  // Every item this node's clients watch, so a partner that restarted knows them again, and
+  // then ITEMS_END, so it forgets those that went while the link was down.
+  uint64_t count = 0;
+  for (const auto& [pair, ids] : own_items) {
     push_items(pair, std::vector<std::string>(ids.begin(), ids.end()));
+    count += ids.size();
+  }
+  if (gone_ok()) push(ps::encode_items_end(count));
   maybe_pull();
 }
 
@@ -548,6 +623,12 @@ void sync_state::on_payload(sync_payload& p) {
   case ps::sync_type::items:
     on_items(std::move(m));
     break;
+  case ps::sync_type::gone:
+    on_gone(std::move(m));
+    break;
+  case ps::sync_type::items_end:
+    on_items_end(m);
+    break;
   case ps::sync_type::error:
     for (size_t k = 0; k < kinds; ++k)
       if (lanes[k].request == m.request && lanes[k].pulling) {
@@ -599,6 +680,7 @@ sync_actor::behavior_type sync(sync_actor::stateful_pointer<sync_state> self, sy
       [self](atom::alarms, std::vector<alarm>& alarms) { self->state.push_alarms(alarms); },
       [self](diag_event& e) { self->state.push_event(e); },
       [self](item_set& s) { self->state.add_items(s); },
+      [self](item_drop& d) { self->state.drop_items(d); },
       // -- restarted stores ------------------------------------------------------------------
       [self](history_actor& h) {
         auto& st = self->state;

@@ -19,6 +19,14 @@
 /// held. Then incremental: every row, alarm change and event this node stamps is pushed to the
 /// partner as it is stamped (listener subscriptions), and the partner's are merged here.
 ///
+/// Client items: the items this node's clients watch through a pair go to the partner (ITEMS) as
+/// they begin, and when no client here has watched one for the pair's linger (GONE, to a
+/// partner offering version 3); each link-up sends the whole set again, then ITEMS_END, after
+/// which the partner forgets what it had been told and was not in the set. So the partner
+/// ends up watching exactly this node's set, whatever happened while the link was down. Only
+/// this node's clients' items are sent, never what it watches for the partner, so nothing is
+/// echoed and two nodes never keep an item for each other.
+///
 /// Status (console `node`): not_synced, syncing, synced. Events: sync_started, sync_done,
 /// sync_failed, sync_refused (docs/EVENTS.md).
 
@@ -97,11 +105,17 @@ struct sync_state {
   uint64_t session = 0; ///< numbers link sessions; replies of older ones are ignored
   uint64_t next_request = 0;
   std::array<lane, kinds> lanes;
-  /// Client items per pair: this node's and the partner's (a set grows only; ITEMS carries
-  /// what the partner has not been told, and none of what it told).
-  std::map<std::string, std::set<std::string>> items;
-  int complaints = 0; ///< bad messages reported this session (at most a few)
-  int failures = 0;   ///< failed pulls in a row (the retry backs off)
+  /// This node's clients' items per pair (told to the partner).
+  std::map<std::string, std::set<std::string>> own_items;
+  /// The partner's clients' items per pair, each with the `partner_gen` it was last told in.
+  std::map<std::string, std::map<std::string, uint64_t>> partner_items;
+  /// Counts the partner's whole sets: one begins with each HELLO of a version-3 partner and
+  /// ends with its ITEMS_END. 0 marks items not told in any (a restarted SYNC's seed).
+  uint64_t partner_gen = 0;
+  bool collecting = false; ///< the partner's whole set is arriving
+  uint64_t collected = 0;  ///< NodeIds of it received so far
+  int complaints = 0;      ///< bad messages reported this session (at most a few)
+  int failures = 0;        ///< failed pulls in a row (the retry backs off)
   caf::actor_clock::time_point started{};
   sync_status status;
 
@@ -129,14 +143,21 @@ struct sync_state {
   void push_event(const diag_event& e);
   /// Whether the partner reads ITEMS (version 2 on).
   bool items_ok() const { return up && peer_ok && peer_max >= partner::sync::items_version; }
+  /// Whether the partner reads GONE and ITEMS_END (version 3 on).
+  bool gone_ok() const { return up && peer_ok && peer_max >= partner::sync::gone_version; }
   void push_items(const std::string& pair, const std::vector<std::string>& node_ids);
-  /// Adds items to the pair's set; answers those it did not hold.
-  std::vector<std::string> learn_items(const std::string& pair,
-                                       std::vector<std::string>&& node_ids);
-  /// New items of this node's clients.
+  void push_gone(const std::string& pair, const std::vector<std::string>& node_ids);
+  /// New items of this node's clients (or, partner = true, what the faces watch for the partner:
+  /// the seed of a restarted SYNC).
   void add_items(item_set& s);
-  /// The partner's ITEMS.
+  /// Items this node's clients no longer watch.
+  void drop_items(item_drop& d);
+  /// The partner's ITEMS, GONE and ITEMS_END.
   void on_items(partner::sync::sync_message&& m);
+  void on_gone(partner::sync::sync_message&& m);
+  void on_items_end(const partner::sync::sync_message& m);
+  /// Tells the items owner that the partner's clients no longer watch `node_ids` of `pair`.
+  void forget_theirs(const std::string& pair, std::vector<std::string>&& node_ids);
   void report(severity sev, const std::string& kind, const std::string& text);
   sync_status snapshot() const;
 

@@ -156,6 +156,7 @@ CAF_ADD_ATOM(tandem, tandem::atom, sync, "sync")
 CAF_ADD_ATOM(tandem, tandem::atom, pull_timeout, "pull_tmo")
 CAF_ADD_TYPE_ID(tandem, (tandem::sync_status))
 CAF_ADD_TYPE_ID(tandem, (tandem::item_set))
+CAF_ADD_TYPE_ID(tandem, (tandem::item_drop))
 
 // -- status page and metrics (local only) --------------------------------------
 CAF_ADD_TYPE_ID(tandem, (tandem::http_request))

@@ -96,7 +96,10 @@ struct items_created {
 
 struct data_batch {
   uint64_t generation = 0;
-  std::vector<item_update> updates;
+  std::vector<item_update> updates; ///< empty: a keep-alive (the subscription still publishes)
+  /// The subscription's keep-alive period as the server revised it (publishing interval times
+  /// keep-alive count, ms): the longest a healthy server stays silent. 0 = not known.
+  double keep_alive_ms = 0;
 };
 
 // -- OPC-SERVER -> owner ------------------------------------------------------------------------
@@ -161,7 +164,7 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
   return f(caf::meta::type_name("items_created"), x.generation, x.handles, x.results);
 }
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, data_batch& x) {
-  return f(caf::meta::type_name("data_batch"), x.generation, x.updates);
+  return f(caf::meta::type_name("data_batch"), x.generation, x.updates, x.keep_alive_ms);
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, server_state_change& x) {

@@ -14,6 +14,7 @@ namespace tandem {
 struct server_status {
   std::string url;
   std::string state = "idle"; ///< connected | connecting | idle | lost | status_timeout | unhealthy
+  std::string detail;         ///< why, for people ("" when connected)
 };
 
 struct failover_record {

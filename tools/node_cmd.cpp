@@ -50,6 +50,45 @@ namespace tandem::tools {
 
 namespace {
 
+/// I/O threads by name, each an io_context with its own thread, made on first use and kept
+/// (an actor restarted under the same name gets the same one). Each upstream server has its own,
+/// so one server's flood of notifications never delays another's keep-alives or status replies
+/// (a warm standby looked silent behind its active partner's 100,000 values a second), nor one
+/// pair another's; the face has its own too.
+class io_pool {
+public:
+  boost::asio::io_context& get(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& r = runners_[name];
+    if (!r) {
+      r = std::make_unique<runner>();
+      r->thread = std::thread([io = &r->io] { io->run(); });
+    }
+    return r->io;
+  }
+  /// Stops every context and joins its thread; the contexts live on until the pool goes, so
+  /// the objects that used them can still be destroyed.
+  void stop() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [name, r] : runners_) {
+      r->work.reset();
+      r->io.stop();
+      if (r->thread.joinable()) r->thread.join();
+    }
+  }
+  ~io_pool() { stop(); }
+
+private:
+  struct runner {
+    boost::asio::io_context io;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work =
+        boost::asio::make_work_guard(io);
+    std::thread thread;
+  };
+  std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<runner>> runners_;
+};
+
 /// Checks face logins against the [[face.user]] hashes. A PBKDF2 check costs about 0.1 s by
 /// design, so a login that matched is remembered (by an HMAC of user and password under a key of
 /// this process, never the password) and a client reconnecting with it is not slowed again.
@@ -307,6 +346,7 @@ int run_node(const std::string& config_path) {
     }
   }
 
+  io_pool ios; // outlives the actor system: the links and the face use its contexts
   caf::actor_system_config acfg;
   // The sharing scheduler answers messages from Asio threads in ~27 µs instead of ~105 µs.
   acfg.set("scheduler.policy", caf::atom("sharing"));
@@ -326,8 +366,9 @@ int run_node(const std::string& config_path) {
     };
     rt.attach_http = [&http_handler](const http_actor& a) { http_handler.attach(a); };
     rt.mail_sender = mail_sender;
-    rt.make_link = [&io, &cfg](const config::pair_section& p, int index,
-                               std::shared_ptr<opcua::link_events> ev) {
+    rt.make_link = [&ios, &cfg](const config::pair_section& p, int index,
+                                std::shared_ptr<opcua::link_events> ev) {
+      auto& io = ios.get("server " + p.alias + (index == 0 ? "/primary" : "/secondary"));
       opcua::ua_link_options o;
       o.url = index == 0 ? p.primary : p.secondary;
       o.user = p.user;
@@ -344,7 +385,7 @@ int run_node(const std::string& config_path) {
       fo.application_uri = cfg.face.application_uri;
       fo.product_uri = "urn:tandem";
       fo.application_name = "Tandem " + cfg.node.name;
-      face = opcua::server_endpoint::create(io, fo);
+      face = opcua::server_endpoint::create(ios.get("face"), fo);
       for (const auto& p : cfg.pairs) {
         opcua::pair_space_options po;
         po.alias = p.alias;
@@ -432,6 +473,7 @@ int run_node(const std::string& config_path) {
     work.reset();
     io.stop();
     io_thread.join();
+    ios.stop();
     sup = nullptr;
     // ~actor_system waits for every actor to finish.
   }

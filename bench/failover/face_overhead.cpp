@@ -13,8 +13,10 @@
 //    queue 10) on all N items, first directly on the primary sim, then through the face; after
 //    `--warmup-s`, notifications received per second over `--seconds`, and ticks missing between
 //    an item's consecutive values (lost). Ratio face / direct.
-//  * If node and tests/interop/node_modules are there: node-opcua's client
-//    (tests/interop/client.js latency) against both paths, the same way one after the other.
+//  * If node and tests/interop/node_modules are there: node-opcua's client against both paths,
+//    one after the other: Read latency (tests/interop/client.js latency) and notification
+//    throughput (client.js subscribe, same subscription parameters; the mean of its per-second
+//    counts after the warm-up).
 //
 // Usage: bench_face_overhead [--items N] [--rate-ms R] [--count N] [--warmup N] [--seconds T]
 //          [--warmup-s W] [--publish-ms P] [--mode cold|warm|hot] [--no-node-opcua]
@@ -134,6 +136,36 @@ lat node_opcua_latency(const config& c, const std::string& url, std::string& why
   return l;
 }
 
+/// node-opcua's notifications per second on all the items at `url` (mean of client.js's
+/// per-second counts after the warm-up), -1 when it failed (`why`).
+double node_opcua_flow(const config& c, const std::string& url, std::string& why) {
+  int warm = static_cast<int>(std::ceil(c.warmup_s));
+  int total = warm + static_cast<int>(std::ceil(c.seconds));
+  char publish[32];
+  std::snprintf(publish, sizeof publish, "%.0f", c.publish_ms);
+  auto out = capture("node '" + c.interop + "/client.js' subscribe '" + url + "' --items " +
+                     std::to_string(c.items) + " --publish-ms " + publish +
+                     " --sampling-ms 0 --queue-size 10 --seconds " + std::to_string(total) +
+                     " --timeout-ms 300000 2>&1");
+  std::vector<double> per_s;
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] != '{') continue;
+    auto one = nlohmann::json::parse(line, nullptr, false);
+    if (!one.is_discarded() && one.value("event", "") == "stats")
+      per_s.push_back(one.value("per_s", 0.0));
+  }
+  if (per_s.size() <= static_cast<size_t>(warm)) {
+    why = trim(out).substr(0, 300);
+    return -1;
+  }
+  double sum = 0;
+  for (size_t i = static_cast<size_t>(warm); i < per_s.size(); ++i)
+    sum += per_s[i];
+  return sum / static_cast<double>(per_s.size() - static_cast<size_t>(warm));
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -245,11 +277,14 @@ int main(int argc, char** argv) {
 
   // node-opcua's client, if present.
   lat nd, nf;
-  std::string nwhy;
+  std::string nwhy, nflow_why;
+  double nflow_direct = -1, nflow_face = -1;
   bool have_node = c.node_opcua && ::access((c.interop + "/node_modules").c_str(), F_OK) == 0;
   if (have_node) {
     nd = node_opcua_latency(c, direct_url, nwhy);
     if (nd.p50 >= 0) nf = node_opcua_latency(c, face_url, nwhy);
+    nflow_direct = node_opcua_flow(c, direct_url, nflow_why);
+    if (nflow_direct >= 0) nflow_face = node_opcua_flow(c, face_url, nflow_why);
   }
   auto pair = node.pair();
   node.stop();
@@ -293,6 +328,14 @@ int main(int argc, char** argv) {
     } else {
       std::printf("\nnode-opcua client: failed: %s\n", nwhy.c_str());
     }
+    if (nflow_direct >= 0 && nflow_face >= 0) {
+      std::printf("\n| Notifications, node-opcua client (sequential runs) | received/s "
+                  "|\n|---|---|\n| direct to the sim | %.0f |\n| through the face | %.0f |\n"
+                  "| face / direct | %.3f |\n",
+                  nflow_direct, nflow_face, nflow_face / nflow_direct);
+    } else {
+      std::printf("\nnode-opcua client notifications: failed: %s\n", nflow_why.c_str());
+    }
   } else {
     std::printf(
         "\nnode-opcua client: not run (no tests/interop/node_modules or --no-node-opcua)\n");
@@ -323,6 +366,9 @@ int main(int argc, char** argv) {
     std::printf("  throughput face / direct >= 0.9: %s (%.3f)\n", ratio >= 0.9 ? "MET" : "NOT MET",
                 ratio);
   }
+  if (nflow_direct > 0 && nflow_face >= 0)
+    std::printf("  throughput face / direct >= 0.9, node-opcua client: %s (%.3f)\n",
+                nflow_face / nflow_direct >= 0.9 ? "MET" : "NOT MET", nflow_face / nflow_direct);
   std::string last_failover = pair.is_object() && pair.contains("last_failover")
                                   ? pair["last_failover"].dump()
                                   : std::string("none");

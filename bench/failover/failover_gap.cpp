@@ -462,10 +462,10 @@ int main(int argc, char** argv) {
     for (const auto& r : stops)
       if (r.ok && r.detect_ms >= 0) after_detect.push_back(r.fast_gap_ms - r.detect_ms);
     std::printf("  hot SIGSTOP: gap - status timeout (%d ms) < 100 ms: %s (%.1f [%.1f] ms; the "
-                "status poll's phase adds 0 to %d ms); lost %llu (zero expected as for kill -9)\n",
+                "silence rule declares status_timeout after the server's last word, whatever "
+                "the poll's phase); lost %llu (zero expected as for kill -9)\n",
                 c.stop_status_ms, yes_no(quantile(over, 0.99) < 100), quantile(over, 0.99),
-                quantile(over, 0.5), c.stop_status_ms,
-                static_cast<unsigned long long>(s.lost_total));
+                quantile(over, 0.5), static_cast<unsigned long long>(s.lost_total));
     std::printf("    the node declared the failover %.0f [%.0f] ms after the stop (console "
                 "last_failover.time); gap minus that: %.1f [%.1f] ms\n",
                 quantile(s.detect, 0.99), quantile(s.detect, 0.5), quantile(after_detect, 0.99),

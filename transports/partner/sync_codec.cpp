@@ -60,7 +60,15 @@ size_t v_size(uint64_t v) {
 
 /// The layout version that defines a message of type t (see the header).
 uint8_t layout_of(sync_type t) {
-  return t == sync_type::items ? items_version : 1;
+  switch (t) {
+  case sync_type::items:
+    return items_version;
+  case sync_type::gone:
+  case sync_type::items_end:
+    return gone_version;
+  default:
+    return 1;
+  }
 }
 
 std::vector<uint8_t> start(sync_type t) {
@@ -351,6 +359,10 @@ const char* to_string(sync_type t) {
     return "ERROR";
   case sync_type::items:
     return "ITEMS";
+  case sync_type::gone:
+    return "GONE";
+  case sync_type::items_end:
+    return "ITEMS_END";
   }
   return "?";
 }
@@ -487,12 +499,33 @@ std::vector<uint8_t> encode_event_page(uint64_t request, const std::vector<diag_
                             put_event);
 }
 
-std::vector<uint8_t> encode_items(const std::string& pair, const std::vector<std::string>& items,
-                                  size_t first, size_t max_bytes, size_t& taken) {
-  auto out = start(sync_type::items);
+namespace {
+
+std::vector<uint8_t> encode_node_ids(sync_type t, const std::string& pair,
+                                     const std::vector<std::string>& items, size_t first,
+                                     size_t max_bytes, size_t& taken) {
+  auto out = start(t);
   put_str(out, pair);
   auto body = fitting(out.size(), items, first, max_bytes, taken, put_str);
   out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+} // namespace
+
+std::vector<uint8_t> encode_items(const std::string& pair, const std::vector<std::string>& items,
+                                  size_t first, size_t max_bytes, size_t& taken) {
+  return encode_node_ids(sync_type::items, pair, items, first, max_bytes, taken);
+}
+
+std::vector<uint8_t> encode_gone(const std::string& pair, const std::vector<std::string>& items,
+                                 size_t first, size_t max_bytes, size_t& taken) {
+  return encode_node_ids(sync_type::gone, pair, items, first, max_bytes, taken);
+}
+
+std::vector<uint8_t> encode_items_end(uint64_t count) {
+  auto out = start(sync_type::items_end);
+  put_v(out, count);
   return out;
 }
 
@@ -512,7 +545,7 @@ std::string decode(const uint8_t* data, size_t size, sync_message& out, bool* ve
            std::to_string(min_sync_version) +
            (min_sync_version == sync_version ? "" : " to " + std::to_string(sync_version));
   }
-  if (type < 1 || type > 6) return "unknown sync message type " + std::to_string(type);
+  if (type < 1 || type > 8) return "unknown sync message type " + std::to_string(type);
   out.type = static_cast<sync_type>(type);
   if (!frozen && version < layout_of(out.type))
     return std::string("sync ") + to_string(out.type) + " in version " + std::to_string(version) +
@@ -547,16 +580,21 @@ std::string decode(const uint8_t* data, size_t size, sync_message& out, bool* ve
     read_marks(r, out.marks);
     break;
   }
-  case sync_type::items: {
-    out.pair = r.str("ITEMS pair");
+  case sync_type::items:
+  case sync_type::gone: {
+    std::string name = to_string(out.type);
+    out.pair = r.str((name + " pair").c_str());
     uint64_t n = r.count("item count", 2);
     for (uint64_t i = 0; i < n && r.ok(); ++i) {
-      auto item = r.str("ITEMS node id");
-      if (r.ok() && item.empty()) r.fail("ITEMS node id " + std::to_string(i) + " is empty");
+      auto item = r.str((name + " node id").c_str());
+      if (r.ok() && item.empty()) r.fail(name + " node id " + std::to_string(i) + " is empty");
       out.items.push_back(std::move(item));
     }
     break;
   }
+  case sync_type::items_end:
+    out.count = r.v("ITEMS_END count");
+    break;
   case sync_type::page: {
     out.request = r.v("PAGE request");
     uint8_t k = r.u8("PAGE kind");

@@ -16,13 +16,26 @@
 ///   PAGE      v request (0: pushed live), u8 kind, u8 flags (bit 0: more), body of the kind
 ///   ERROR     v request, str reason                          (the pull could not be served)
 ///   ITEMS     str pair, v n, n × str node_id                 (version 2; see below)
+///   GONE      str pair, v n, n × str node_id                 (version 3; see below)
+///   ITEMS_END v count                                        (version 3; see below)
 ///
 /// The version byte names the layout that defines the message: PULL, PAGE and ERROR are
 /// unchanged since version 1 and still say 1, so a version-1 partner reads them; ITEMS came with
 /// version 2 and is sent only to a partner whose HELLO offers version 2. ITEMS names items OPC
 /// UA clients subscribe to through a pair here (NodeId text as the servers know it, "nsu=" from
-/// namespace index 2 on): the partner, when warm standby, keeps them monitored too. Additive
-/// only: sets grow, so a repeated or late ITEMS message changes nothing.
+/// namespace index 2 on): the partner, when warm standby, keeps them monitored too. A repeated
+/// ITEMS message changes nothing.
+///
+/// Version 3 lets sets shrink, and is sent only to a partner whose HELLO offers version 3 (a
+/// version-2 partner keeps every item it was told for its life):
+///   GONE      items of the pair this node's clients no longer watch: none watched them for
+///             the pair's unused_item_linger_ms. The partner stops watching them for this node
+///             (its own clients' watches, and its own linger, still hold them there).
+///   ITEMS_END sent after the ITEMS that answer the partner's HELLO: those carried this node's
+///             whole set, `count` NodeIds in all. The partner stops watching, for this node,
+///             every item it was told before and that was not among them (the link was down
+///             when they went, or this node restarted); it does so only when it received
+///             exactly `count`, else it keeps them.
 ///
 /// Page bodies:
 ///   history   v n_strings, n × str (pairs, items and origins named once per page),
@@ -52,16 +65,27 @@ namespace tandem::partner::sync {
 /// The SYNC channel of the partner link (the ELECTION has 1).
 inline constexpr uint16_t channel = 2;
 /// The newest layout this build reads and writes.
-inline constexpr uint8_t sync_version = 2;
+inline constexpr uint8_t sync_version = 3;
 /// The version that added ITEMS.
 inline constexpr uint8_t items_version = 2;
+/// The version that added GONE and ITEMS_END.
+inline constexpr uint8_t gone_version = 3;
 /// The oldest layout this build can still speak.
 inline constexpr uint8_t min_sync_version = 1;
 /// Limits inside messages (a longer string is an error).
 inline constexpr size_t max_string_bytes = 64 * 1024;
 inline constexpr size_t max_value_bytes = 16u * 1024 * 1024;
 
-enum class sync_type : uint8_t { hello = 1, refuse = 2, pull = 3, page = 4, error = 5, items = 6 };
+enum class sync_type : uint8_t {
+  hello = 1,
+  refuse = 2,
+  pull = 3,
+  page = 4,
+  error = 5,
+  items = 6,
+  gone = 7,
+  items_end = 8
+};
 enum class data_kind : uint8_t { history = 1, alarms = 2, events = 3 };
 
 const char* to_string(sync_type t);
@@ -87,9 +111,11 @@ struct sync_message {
   std::vector<history_row> rows;
   std::vector<alarm> alarms;
   std::vector<diag_event> events;
-  // ITEMS
+  // ITEMS, GONE
   std::string pair;
   std::vector<std::string> items;
+  // ITEMS_END
+  uint64_t count = 0;
 };
 
 // -- encoding --------------------------------------------------------------------------------
@@ -116,6 +142,11 @@ std::vector<uint8_t> encode_event_page(uint64_t request, const std::vector<diag_
 /// `taken` says how many.
 std::vector<uint8_t> encode_items(const std::string& pair, const std::vector<std::string>& items,
                                   size_t first, size_t max_bytes, size_t& taken);
+/// The same for GONE.
+std::vector<uint8_t> encode_gone(const std::string& pair, const std::vector<std::string>& items,
+                                 size_t first, size_t max_bytes, size_t& taken);
+/// ITEMS_END: the ITEMS just sent carried `count` NodeIds, this node's whole set.
+std::vector<uint8_t> encode_items_end(uint64_t count);
 
 /// Status written for a value that exceeded the page limit (OPC UA BadEncodingLimitsExceeded).
 inline constexpr uint32_t status_too_large = 0x80080000;

@@ -214,11 +214,10 @@ int face_node::stop() {
   return code ? *code : -1;
 }
 
-sim_pair::sim_pair(const temp_dir& dir, int rate_ms, const std::string& prefix)
-    : a(dir, 0, {"--items", "5", "--rate-ms", std::to_string(rate_ms)}, prefix + "primary",
-        peer_kind::tandem_sim),
+sim_pair::sim_pair(const temp_dir& dir, int rate_ms, const std::string& prefix, peer_kind kind)
+    : a(dir, 0, {"--items", "5", "--rate-ms", std::to_string(rate_ms)}, prefix + "primary", kind),
       b(dir, 0, {"--items", "5", "--rate-ms", std::to_string(rate_ms)}, prefix + "secondary",
-        peer_kind::tandem_sim) {}
+        kind) {}
 
 pair_options sim_pair::options(const std::string& mode) const {
   pair_options p;

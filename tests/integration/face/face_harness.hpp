@@ -107,7 +107,8 @@ private:
 /// Two simulators (`tandem sim --items 5 --rate-ms R`) named `<prefix>primary` and
 /// `<prefix>secondary`.
 struct sim_pair {
-  sim_pair(const temp_dir& dir, int rate_ms = 50, const std::string& prefix = "");
+  sim_pair(const temp_dir& dir, int rate_ms = 50, const std::string& prefix = "",
+           peer_kind kind = peer_kind::tandem_sim);
   opcua_test_server a, b;
   bool ok() const { return a.ok() && b.ok(); }
   std::string why() const { return a.ok() ? b.why() : a.why(); }

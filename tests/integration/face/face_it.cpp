@@ -173,7 +173,8 @@ INSTANTIATE_TEST_SUITE_P(modes, face_failover,
                          testing::Values(face_case{test::peer_kind::tandem_sim, "hot"},
                                          face_case{test::peer_kind::tandem_sim, "warm"},
                                          face_case{test::peer_kind::tandem_sim, "cold"},
-                                         face_case{test::peer_kind::node_opcua, "hot"}),
+                                         face_case{test::peer_kind::node_opcua, "hot"},
+                                         face_case{test::peer_kind::node_opcua, "warm"}),
                          case_name);
 
 } // namespace

@@ -137,6 +137,11 @@ TEST_F(redundancy_it, switch_and_maintenance_hand_over_without_leaving_the_plant
   auto m = start("plant-a", "master");
   auto b = start("plant-b", "backup");
   ASSERT_TRUE(states_are(*m, "Running", *b, "Standby"));
+  // The master must have heard the backup's state too (until then `switch` refuses: the partner
+  // is Unknown, it cannot take over).
+  ASSERT_TRUE(
+      test::wait_for([&] { return m->console("node")["partner"]["state"] == "Standby"; }, 15s))
+      << m->console("node").dump();
   auto sw = m->console("switch");
   EXPECT_EQ(sw.value("ok", false), true) << sw.dump();
   // The answer comes once the handover is done: the partner runs, this node stands by.

@@ -6,6 +6,8 @@
 //  (b) A split brain made by an injected fault (delay_link longer than the loss rule: both nodes
 //      Running, nothing of SYNC gets through), each node recording an item of its own client
 //      meanwhile; healed, both nodes hold what both recorded: history, alarms and events.
+//  (c) Client items leave the warm backup too: after the master's linger (GONE), and when the
+//      master restarts without clients (its whole set, then ITEMS_END).
 
 #include <csignal>
 #include <cstdio>
@@ -61,7 +63,8 @@ protected:
            "connection_wait_ms = 1000\n[debug]\nfault_injection = true\n"
            "[[pair]]\nalias = \"line1\"\nprimary = \"" +
            sim_url(0) + "\"\nsecondary = \"" + sim_url(1) +
-           "\"\nmode = \"warm\"\nreturn_to_primary = false\n";
+           "\"\nmode = \"warm\"\nreturn_to_primary = false\nunused_item_linger_ms = " +
+           std::to_string(linger_ms) + "\n";
   }
 
   std::unique_ptr<test::node_process> start(const std::string& name, bool master) {
@@ -74,12 +77,26 @@ protected:
 
   /// An OPC UA client subscribed to `item` through a node's face: what makes the node record it.
   std::unique_ptr<test::child_process> watch(uint16_t face, const std::string& item,
-                                             const std::string& name) {
+                                             const std::string& name, int seconds = 120) {
     return std::make_unique<test::child_process>(
         std::vector<std::string>{test::tandem_binary(), "ua", "watch",
                                  "opc.tcp://127.0.0.1:" + std::to_string(face) + "/line1", item,
-                                 "--interval-ms", "100", "--seconds", "120"},
+                                 "--interval-ms", "100", "--seconds", std::to_string(seconds)},
         dir.file(name));
+  }
+  /// The items of the pair's face (console `pairs`), -1 when unknown.
+  static int items(test::node_process& n) {
+    auto p = n.console("pairs");
+    return p.contains("pairs") && !p["pairs"].empty() ? p["pairs"][0].value("items", 0) : -1;
+  }
+  /// `self.sync.items.FIELD` of a node.
+  static int64_t sync_items(test::node_process& n, const std::string& field) {
+    auto j = n.console("node");
+    try {
+      return j.at("self").at("sync").at("items").at(field).get<int64_t>();
+    } catch (const std::exception&) {
+      return -1;
+    }
   }
 
   static json history(test::node_process& n, const std::string& item) {
@@ -131,6 +148,7 @@ protected:
   }
 
   test::temp_dir dir;
+  int64_t linger_ms = 60000; ///< the pair's unused_item_linger_ms in the next config
   uint16_t sim_port[2] = {0, 0};
   std::unique_ptr<test::child_process> sims[2];
   uint16_t link_a = test::free_port(), link_b = test::free_port();
@@ -189,10 +207,6 @@ TEST_F(sync_it, a_warm_backup_watches_the_masters_client_items_and_records_them_
   ASSERT_TRUE(test::wait_for([&] { return state(*a) == "Running"; }, 15s));
   auto client = watch(face_a, counter, "watch-a");
   auto b = start("plant-b", false);
-  auto items = [](test::node_process& n) {
-    auto p = n.console("pairs");
-    return p.contains("pairs") && !p["pairs"].empty() ? p["pairs"][0].value("items", 0) : -1;
-  };
   // The backup's face holds the master's client's item, with no client of its own.
   ASSERT_TRUE(test::wait_for([&] { return items(*b) == 1; }, 20s)) << b->console("pairs").dump();
   EXPECT_EQ(items(*a), 1);
@@ -291,6 +305,50 @@ TEST_F(sync_it, after_a_split_brain_both_nodes_hold_what_both_recorded) {
       << b->console("alarms --all").dump();
   EXPECT_TRUE(has_event(*a, "partner_lost", "plant-b"));
   EXPECT_TRUE(has_event(*b, "partner_lost", "plant-a"));
+}
+
+// An item no client of the Running node has watched for the linger leaves the warm backup too:
+// the master says so (GONE) and the backup deletes it after its own linger. And a master that
+// restarts without clients leaves the backup with exactly its set (none): the backup, Running
+// meanwhile, kept the master's item while the master was away, and ends it once the master's
+// whole set arrives without it (ITEMS_END).
+TEST_F(sync_it, items_no_client_watches_any_more_leave_the_backup_too) {
+  linger_ms = 1000;
+  auto a = start("plant-a", true);
+  ASSERT_TRUE(test::wait_for([&] { return state(*a) == "Running"; }, 15s));
+  auto b = start("plant-b", false);
+  ASSERT_TRUE(
+      test::wait_for([&] { return state(*b) == "Standby" && sync_word(*b) == "synced"; }, 20s))
+      << b->console("node").dump();
+  auto client = watch(face_a, counter, "watch-a", 4); // closes its session after 4 s
+  ASSERT_TRUE(test::wait_for([&] { return items(*b) == 1; }, 20s)) << b->console("pairs").dump();
+  EXPECT_EQ(items(*a), 1);
+  ASSERT_TRUE(client->wait(20s).has_value()) << "the client did not end";
+  ASSERT_TRUE(test::wait_for([&] { return items(*a) == 0 && items(*b) == 0; }, 15s))
+      << a->console("pairs").dump() << b->console("pairs").dump();
+  EXPECT_EQ(sync_items(*a, "removed_sent"), 1) << a->console("node").dump();
+  EXPECT_EQ(sync_items(*b, "removed_received"), 1) << b->console("node").dump();
+  EXPECT_EQ(sync_items(*b, "removed_sent"), 0) << "echoed back";
+
+  // The master's client watches Ramp; the master dies with it.
+  auto client2 = watch(face_a, ramp, "watch-a2");
+  ASSERT_TRUE(test::wait_for([&] { return items(*b) == 1; }, 20s)) << b->console("pairs").dump();
+  a->proc().signal(SIGKILL);
+  client2->signal(SIGKILL);
+  ASSERT_TRUE(test::wait_for([&] { return state(*b) == "Running"; }, 10s))
+      << b->console("node").dump();
+  // Kept for the master while it is away (well past the linger).
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(items(*b), 1) << b->console("pairs").dump();
+  // Back without clients: its whole set is empty, so the backup lets Ramp go after its linger.
+  a->restart();
+  std::string why;
+  ASSERT_TRUE(a->wait_ready(why)) << why;
+  ASSERT_TRUE(test::wait_for([&] { return sync_word(*b) == "synced"; }, 20s))
+      << b->console("node").dump();
+  ASSERT_TRUE(test::wait_for([&] { return items(*b) == 0; }, 15s)) << b->console("pairs").dump();
+  EXPECT_EQ(sync_items(*b, "removed_received"), 2) << b->console("node").dump();
+  EXPECT_EQ(items(*a), 0) << a->console("pairs").dump();
 }
 
 } // namespace

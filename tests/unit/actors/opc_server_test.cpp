@@ -167,6 +167,67 @@ TEST_F(opc_server_test, an_unanswered_poll_means_status_timeout_and_an_answer_br
             (std::vector<std::string>{"connecting", "connected", "status_timeout", "connected"}));
 }
 
+// The silence rule (status_timeout 400 ms, polls every 1 s). A server whose subscription
+// publishes and then says nothing gets a poll at half the timeout and is in status_timeout at the
+// timeout, not at the next poll's timeout (here 1.4 s); an answer brings it back.
+TEST_F(opc_server_test,
+       a_publishing_server_that_goes_silent_is_timed_out_without_waiting_for_a_poll) {
+  srv = spawn_server();
+  bring_up();
+  self->send(srv, data_batch{log.last_generation, {}, 60}); // a keep-alive, every 60 ms
+  run();
+  advance(199ms);
+  EXPECT_EQ(log.polls.size(), 1u);
+  advance(1ms);
+  ASSERT_EQ(log.polls.size(), 2u) << "quiet for half the timeout: a poll at once";
+  advance(199ms);
+  EXPECT_EQ(snap().state, server_conn_state::connected);
+  advance(1ms);
+  EXPECT_EQ(snap().state, server_conn_state::status_timeout);
+  auto detail = seen.states.back().detail;
+  EXPECT_NE(detail.find("nothing from the server for 400 ms"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("sent 200 ms ago is unanswered"), std::string::npos) << detail;
+  advance(600ms); // the regular poll at 1 s, answered
+  EXPECT_EQ(log.polls.size(), 3u);
+  answer_poll(0, 255);
+  EXPECT_EQ(snap().state, server_conn_state::connected);
+}
+
+// A server that is quiet but answers the poll the silence sent is not timed out: silence alone
+// never declares a server gone.
+TEST_F(opc_server_test, a_quiet_server_that_answers_the_silence_poll_stays_connected) {
+  srv = spawn_server();
+  bring_up();
+  self->send(srv, data_batch{log.last_generation, {}, 60});
+  run();
+  advance(200ms);
+  ASSERT_EQ(log.polls.size(), 2u);
+  advance(150ms);
+  answer_poll(0, 255); // slow, but there
+  advance(249ms);      // quiet again since 350 ms: polled at 550, not yet 400 ms quiet
+  EXPECT_EQ(log.polls.size(), 3u);
+  EXPECT_EQ(snap().state, server_conn_state::connected);
+  answer_poll(0, 255);
+  advance(350ms);
+  EXPECT_EQ(seen.state_words(), (std::vector<std::string>{"connecting", "connected"}));
+}
+
+// Keep-alives too rare for the timeout (200 ms periods, fewer than three in 400 ms): silence
+// means nothing, the polls alone decide.
+TEST_F(opc_server_test, silence_is_not_judged_when_keep_alives_are_too_rare_for_the_timeout) {
+  srv = spawn_server();
+  bring_up();
+  self->send(srv, data_batch{log.last_generation, {}, 200});
+  run();
+  advance(999ms);
+  EXPECT_EQ(log.polls.size(), 1u);
+  EXPECT_EQ(snap().state, server_conn_state::connected);
+  advance(1ms); // the regular poll, unanswered
+  advance(400ms);
+  EXPECT_EQ(snap().state, server_conn_state::status_timeout);
+  EXPECT_NE(seen.states.back().detail.find("no answer to the status poll"), std::string::npos);
+}
+
 TEST_F(opc_server_test, a_server_not_running_or_below_the_service_level_is_unhealthy) {
   srv = spawn_server(100);
   bring_up();

@@ -540,6 +540,67 @@ TEST_F(pair_face_test, an_item_no_client_watches_is_deleted_upstream_after_the_l
   EXPECT_EQ(status().items, 2u);
 }
 
+/// Stands in for the SUPERVISOR: what a PAIR tells of its clients' items.
+item_set_listener_actor::behavior_type
+item_recorder(item_set_listener_actor::pointer, std::shared_ptr<std::vector<item_set>> sets,
+              std::shared_ptr<std::vector<item_drop>> drops) {
+  return {[sets](item_set& s) { sets->push_back(std::move(s)); },
+          [drops](item_drop& d) { drops->push_back(std::move(d)); }};
+}
+
+// The partner's clients gave items up (SYNC's GONE): each is deleted on both servers after the
+// linger, unless a client here watches it. This node's clients' items are told to the items
+// owner (for the partner) when a client begins to watch one, also one watched for the partner
+// already, and when none has watched it for the linger.
+TEST_F(pair_face_test, items_the_partner_gave_up_are_swept_and_this_nodes_are_told_as_they_go) {
+  linger_ms = 400; // swept every 100 ms, removed after 4 sweeps without a client
+  start(config::pair_mode::warm, false, {}, face);
+  auto sets = std::make_shared<std::vector<item_set>>();
+  auto drops = std::make_shared<std::vector<item_drop>>();
+  st().cfg.items_owner = sys.spawn(item_recorder, sets, drops);
+  up(0);
+  up(1);
+  auto alive = [this](int steps) { // 100 ms at a time, the servers answering their polls
+    for (int k = 0; k < steps; ++k) {
+      advance(100ms);
+      answer_polls();
+    }
+  };
+  self->send(p, item_set{"line1", {"ns=1;s=Level", "ns=1;s=Counter"}, true});
+  run();
+  ASSERT_EQ(logs[0].monitored.size(), 2u);
+  EXPECT_TRUE(sets->empty()); // the partner's items are not told back
+  uint32_t level = logs[0].monitored[0].node_id == "ns=1;s=Level" ? logs[0].monitored[0].handle
+                                                                  : logs[0].monitored[1].handle;
+  subscribe(); // a client here watches Counter: the same item, told to the owner
+  EXPECT_EQ(logs[0].monitored.size(), 2u);
+  ASSERT_EQ(sets->size(), 1u);
+  EXPECT_EQ(sets->at(0).pair, "line1");
+  EXPECT_FALSE(sets->at(0).partner);
+  EXPECT_EQ(sets->at(0).node_ids, (std::vector<std::string>{"ns=1;s=Counter"}));
+
+  self->send(p, item_drop{"line1", {"ns=1;s=Level", "ns=1;s=Counter"}, true});
+  run();
+  alive(3);
+  EXPECT_TRUE(logs[0].unmonitored.empty()) << "deleted before the linger";
+  alive(2);
+  EXPECT_EQ(logs[0].unmonitored, (std::vector<uint32_t>{level}));
+  EXPECT_EQ(logs[1].unmonitored, (std::vector<uint32_t>{level}));
+  EXPECT_TRUE(drops->empty()) << "Level was never this node's clients'";
+  alive(10);
+  EXPECT_EQ(status().items, 1u); // Counter: a client here watches it
+
+  face->unwatch(std::exchange(client.token, 0));
+  alive(5);
+  EXPECT_EQ(logs[0].unmonitored.size(), 2u);
+  ASSERT_EQ(drops->size(), 1u);
+  EXPECT_EQ(drops->at(0).pair, "line1");
+  EXPECT_FALSE(drops->at(0).partner);
+  EXPECT_EQ(drops->at(0).node_ids, (std::vector<std::string>{"ns=1;s=Counter"}));
+  EXPECT_EQ(status().items, 0u);
+  self->send_exit(st().cfg.items_owner, caf::exit_reason::user_shutdown);
+}
+
 // History records what clients were given: after a hot failover the catch-up from the standby's
 // window; after a warm one the new server's queue without what was forwarded already (no
 // duplicate rows).

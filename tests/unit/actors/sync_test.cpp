@@ -65,15 +65,19 @@ sync_link_actor::behavior_type fake_link(sync_link_actor::pointer self, std::sha
   };
 }
 
-/// Stands in for the SUPERVISOR: keeps the partner's client items SYNC hands on.
+/// Stands in for the SUPERVISOR: keeps the partner's client items SYNC hands on, and those it
+/// says the partner no longer wants.
 item_set_listener_actor::behavior_type item_sink(item_set_listener_actor::pointer,
-                                                 std::shared_ptr<std::vector<item_set>> got) {
-  return {[got](item_set& s) { got->push_back(std::move(s)); }};
+                                                 std::shared_ptr<std::vector<item_set>> got,
+                                                 std::shared_ptr<std::vector<item_drop>> dropped) {
+  return {[got](item_set& s) { got->push_back(std::move(s)); },
+          [dropped](item_drop& d) { dropped->push_back(std::move(d)); }};
 }
 
 struct node {
   std::string name;
   std::shared_ptr<std::vector<item_set>> items = std::make_shared<std::vector<item_set>>();
+  std::shared_ptr<std::vector<item_drop>> drops = std::make_shared<std::vector<item_drop>>();
   item_set_listener_actor item_owner;
   std::shared_ptr<storage::history_store> hstore;
   std::shared_ptr<storage::alarm_store> astore;
@@ -126,7 +130,7 @@ protected:
     sc.diagnostics = n.diag;
     sc.page_rows = page_rows;
     sc.wall_now = [this] { return wall_now(); };
-    n.item_owner = sys.spawn(item_sink, n.items);
+    n.item_owner = sys.spawn(item_sink, n.items, n.drops);
     sc.items_owner = n.item_owner;
     n.sync = sys.spawn(tandem::sync, sc);
     n.link = sys.spawn(fake_link, n.out);
@@ -226,6 +230,13 @@ protected:
   std::vector<tandem::alarm> alarm_list(node& n) {
     auto l = ask<tandem::alarm_list>(n.alarms, atom::alarms_v, true);
     return l ? l->alarms : std::vector<tandem::alarm>{};
+  }
+  /// Messages of type t that w carried.
+  size_t sent(wire& w, ps::sync_type t) {
+    size_t n = 0;
+    for (auto& m : w.seen)
+      n += m.type == t;
+    return n;
   }
   size_t pulls(wire& w, ps::data_kind k) {
     size_t n = 0;
@@ -354,7 +365,7 @@ TEST_F(sync_test, a_link_lost_in_the_middle_of_a_pull_resumes_where_it_stopped) 
   a.out->hold = b.out->hold = true;
   connect();
   deliver(*b.out);
-  deliver(*a.out, 4); // a few pages only
+  deliver(*a.out, 5); // a few pages only (after HELLO, ITEMS_END and a's pulls)
   deliver(*b.out);
   deliver(*a.out, 2);
   // a records more, pushed live: b keeps it aside (merged now, it would raise b's marks above
@@ -483,8 +494,8 @@ TEST_F(sync_test, a_failed_merge_stops_the_pull_and_it_is_tried_again) {
 }
 
 // The items clients watch through a pair go to the partner (ITEMS), which hands them to its
-// PAIRs; each side tells the other only what it has not heard, a reconnect tells everything
-// again without repeating it to the PAIRs, and a version-1 partner is sent none.
+// PAIRs; each side tells the other only its own clients' items and only once, a reconnect tells
+// them all again without repeating them to the PAIRs, and a version-1 partner is sent none.
 TEST_F(sync_test, client_items_reach_the_partners_pairs_once) {
   make_pair();
   auto line1 = [](std::vector<std::string> ids) {
@@ -498,18 +509,12 @@ TEST_F(sync_test, client_items_reach_the_partners_pairs_once) {
   EXPECT_TRUE(a.items->at(0).partner);
   EXPECT_EQ(a.items->at(0).pair, "line1");
   EXPECT_EQ(a.items->at(0).node_ids, (std::vector<std::string>{"ns=1;s=A", "nsu=urn:plc;s=B"}));
-  // A new item follows at once; a's PAIR reporting the partner's items back (its face watches
-  // them now) sends nothing back.
+  // A new item follows at once; one told before is not told again.
   self->send(b.sync, line1({"ns=1;s=A", "ns=1;s=C"}));
   flow();
   ASSERT_EQ(a.items->size(), 2u);
   EXPECT_EQ(a.items->at(1).node_ids, (std::vector<std::string>{"ns=1;s=C"}));
-  size_t sent_by_a = 0;
-  self->send(a.sync, line1({"ns=1;s=A", "nsu=urn:plc;s=B", "ns=1;s=C"}));
-  flow();
-  for (auto& m : a.out->seen)
-    sent_by_a += m.type == ps::sync_type::items;
-  EXPECT_EQ(sent_by_a, 0u);
+  EXPECT_EQ(sent(*a.out, ps::sync_type::items), 0u); // a tells nothing of b's items back
   EXPECT_EQ(status(a).items_received, 3u);
   EXPECT_EQ(status(b).items_sent, 3u);
   // a's own client adds D: b's PAIRs hear of it.
@@ -525,8 +530,9 @@ TEST_F(sync_test, client_items_reach_the_partners_pairs_once) {
   EXPECT_EQ(b.items->size(), 1u);
   bool told = false;
   for (auto& m : b.out->seen)
-    told = told || (m.type == ps::sync_type::items && m.items.size() == 4);
+    told = told || (m.type == ps::sync_type::items && m.items.size() == 3);
   EXPECT_TRUE(told);
+  EXPECT_TRUE(a.drops->empty()); // the whole set names every item b has
   // A partner that speaks only version 1 is sent no ITEMS (it could not read them).
   a.out->hold = true;
   self->send(a.sync, partner_down{partner_down_cause::closed, false, "test", "plant-b"});
@@ -539,6 +545,180 @@ TEST_F(sync_test, client_items_reach_the_partners_pairs_once) {
   run();
   for (auto& m : a.out->seen)
     EXPECT_NE(m.type, ps::sync_type::items);
+}
+
+// Items no client of a node has watched for the linger leave the partner's PAIRs: GONE is sent
+// once, only for items the partner was told, never echoed back, and the partner's own clients
+// are not its business (its PAIR keeps what they watch).
+TEST_F(sync_test, items_no_client_watches_any_more_leave_the_partner_once) {
+  make_pair();
+  connect();
+  flow();
+  self->send(b.sync, item_set{"line1", {"ns=1;s=A", "ns=1;s=B", "ns=1;s=C"}, false});
+  self->send(b.sync, item_set{"line2", {"ns=1;s=A"}, false});
+  flow();
+  ASSERT_EQ(a.items->size(), 2u);
+  self->send(b.sync, item_drop{"line1", {"ns=1;s=B", "ns=1;s=X"}, false}); // X: never told
+  flow();
+  ASSERT_EQ(a.drops->size(), 1u);
+  EXPECT_EQ(a.drops->at(0).pair, "line1");
+  EXPECT_TRUE(a.drops->at(0).partner);
+  EXPECT_EQ(a.drops->at(0).node_ids, (std::vector<std::string>{"ns=1;s=B"}));
+  EXPECT_EQ(sent(*b.out, ps::sync_type::gone), 1u);
+  EXPECT_EQ(status(b).items_removed_sent, 1u);
+  EXPECT_EQ(status(a).items_removed_received, 1u);
+  // Not echoed: a's PAIR ending its watch for b sends nothing back.
+  EXPECT_EQ(sent(*a.out, ps::sync_type::gone), 0u);
+  EXPECT_EQ(sent(*a.out, ps::sync_type::items), 0u);
+  // Said twice, or of another pair than the item's, nothing travels.
+  self->send(b.sync, item_drop{"line1", {"ns=1;s=B"}, false});
+  self->send(b.sync, item_drop{"line3", {"ns=1;s=A"}, false});
+  flow();
+  EXPECT_EQ(sent(*b.out, ps::sync_type::gone), 1u);
+  EXPECT_EQ(a.drops->size(), 1u);
+  // Watched again later: told again, and a's PAIRs hear of it again.
+  self->send(b.sync, item_set{"line1", {"ns=1;s=B"}, false});
+  flow();
+  ASSERT_EQ(a.items->size(), 3u);
+  EXPECT_EQ(a.items->at(2).node_ids, (std::vector<std::string>{"ns=1;s=B"}));
+  // The other pair's item goes by itself.
+  self->send(b.sync, item_drop{"line2", {"ns=1;s=A"}, false});
+  flow();
+  ASSERT_EQ(a.drops->size(), 2u);
+  EXPECT_EQ(a.drops->at(1).pair, "line2");
+  // A GONE naming items a was never told, or a pair it knows nothing of, changes nothing.
+  size_t taken = 0;
+  self->send(a.sync,
+             sync_payload{ps::channel, ps::encode_gone("line1", {"ns=1;s=Z"}, 0, 1 << 20, taken)});
+  self->send(a.sync,
+             sync_payload{ps::channel, ps::encode_gone("line9", {"ns=1;s=A"}, 0, 1 << 20, taken)});
+  run();
+  EXPECT_EQ(a.drops->size(), 2u);
+  EXPECT_EQ(status(a).items_removed_received, 2u);
+}
+
+// While the link is down nothing can be said; at link-up each side sends its whole set and
+// ITEMS_END, and the partner forgets what it holds from it that the set does not name: it ends
+// up with exactly the other side's current set. A whole set that arrived short (an ITEMS refused
+// on the way) forgets nothing.
+TEST_F(sync_test, a_link_up_sends_the_whole_set_and_the_partner_forgets_the_rest) {
+  make_pair();
+  connect();
+  flow();
+  self->send(b.sync, item_set{"line1", {"ns=1;s=A", "ns=1;s=B", "ns=1;s=C"}, false});
+  self->send(b.sync, item_set{"line2", {"ns=1;s=Q"}, false});
+  flow();
+  ASSERT_EQ(a.items->size(), 2u);
+  disconnect();
+  self->send(b.sync, item_drop{"line1", {"ns=1;s=B", "ns=1;s=C"}, false});
+  self->send(b.sync, item_drop{"line2", {"ns=1;s=Q"}, false});
+  self->send(b.sync, item_set{"line1", {"ns=1;s=D"}, false});
+  run();
+  EXPECT_EQ(status(b).items_removed_sent, 0u); // the link was down: nothing was said
+  a.out->seen.clear();
+  b.out->seen.clear();
+  connect();
+  flow();
+  EXPECT_EQ(sent(*b.out, ps::sync_type::items_end), 1u);
+  EXPECT_EQ(sent(*b.out, ps::sync_type::gone), 0u);
+  for (auto& m : b.out->seen)
+    if (m.type == ps::sync_type::items_end) EXPECT_EQ(m.count, 2u); // A and D
+  ASSERT_EQ(a.items->size(), 3u); // D is new; A is not told to the PAIRs again
+  EXPECT_EQ(a.items->at(2).node_ids, (std::vector<std::string>{"ns=1;s=D"}));
+  ASSERT_EQ(a.drops->size(), 2u);
+  EXPECT_EQ(a.drops->at(0).pair, "line1");
+  EXPECT_EQ(a.drops->at(0).node_ids, (std::vector<std::string>{"ns=1;s=B", "ns=1;s=C"}));
+  EXPECT_EQ(a.drops->at(1).pair, "line2");
+  EXPECT_EQ(a.drops->at(1).node_ids, (std::vector<std::string>{"ns=1;s=Q"}));
+  EXPECT_EQ(status(a).items_removed_received, 3u);
+  // a has no clients' items: its ITEMS_END says 0, and b forgets nothing it did not have.
+  for (auto& m : a.out->seen)
+    if (m.type == ps::sync_type::items_end) EXPECT_EQ(m.count, 0u);
+  EXPECT_TRUE(b.drops->empty());
+
+  // b restarted (it knows no items any more): its whole set is empty, so a forgets A and D.
+  a.out->hold = true;
+  self->send(a.sync, partner_down{partner_down_cause::closed, false, "test", "plant-b"});
+  self->send(a.sync, up_of("plant-b"));
+  run();
+  self->send(a.sync, sync_payload{ps::channel, ps::encode_hello("plant-b", 1, ps::gone_version)});
+  self->send(a.sync, sync_payload{ps::channel, ps::encode_items_end(0)});
+  run();
+  ASSERT_EQ(a.drops->size(), 3u);
+  EXPECT_EQ(a.drops->at(2).node_ids, (std::vector<std::string>{"ns=1;s=A", "ns=1;s=D"}));
+
+  // A whole set one short (an ITEMS lost to a refusal): nothing is forgotten.
+  self->send(a.sync, partner_down{partner_down_cause::closed, false, "test", "plant-b"});
+  self->send(a.sync, up_of("plant-b"));
+  run();
+  size_t taken = 0;
+  self->send(a.sync, sync_payload{ps::channel, ps::encode_hello("plant-b", 1, ps::gone_version)});
+  self->send(a.sync, sync_payload{ps::channel, ps::encode_items("line1", {"ns=1;s=E", "ns=1;s=F"},
+                                                                0, 1 << 20, taken)});
+  self->send(a.sync, sync_payload{ps::channel, ps::encode_items_end(2)});
+  run();
+  ASSERT_EQ(a.drops->size(), 3u);
+  self->send(a.sync, partner_down{partner_down_cause::closed, false, "test", "plant-b"});
+  self->send(a.sync, up_of("plant-b"));
+  run();
+  self->send(a.sync, sync_payload{ps::channel, ps::encode_hello("plant-b", 1, ps::gone_version)});
+  self->send(a.sync,
+             sync_payload{ps::channel, ps::encode_items("line1", {"ns=1;s=E"}, 0, 1 << 20, taken)});
+  self->send(a.sync, sync_payload{ps::channel, ps::encode_items_end(2)}); // F's ITEMS never came
+  run();
+  EXPECT_EQ(a.drops->size(), 3u);
+  // An ITEMS_END nobody waits for (no HELLO before it in this session) forgets nothing either.
+  self->send(a.sync, sync_payload{ps::channel, ps::encode_items_end(0)});
+  run();
+  EXPECT_EQ(a.drops->size(), 3u);
+}
+
+// What the faces watched for the partner before SYNC (re)started is seeded by the SUPERVISOR
+// (item_set with partner = true): not told to the PAIRs again, and forgotten by the partner's
+// next whole set unless it names them.
+TEST_F(sync_test, a_restarted_sync_forgets_seeded_partner_items_the_whole_set_leaves_out) {
+  make_pair();
+  self->send(a.sync, item_set{"line1", {"ns=1;s=Old", "ns=1;s=Kept"}, true});
+  run();
+  EXPECT_TRUE(a.items->empty());
+  EXPECT_EQ(sent(*a.out, ps::sync_type::items), 0u); // the partner's items are not told to it
+  self->send(b.sync, item_set{"line1", {"ns=1;s=Kept"}, false});
+  connect();
+  flow();
+  ASSERT_EQ(a.drops->size(), 1u);
+  EXPECT_EQ(a.drops->at(0).node_ids, (std::vector<std::string>{"ns=1;s=Old"}));
+  EXPECT_TRUE(a.items->empty()); // Kept was known already
+}
+
+// A version-2 partner reads ITEMS but neither GONE nor ITEMS_END: it is sent neither (it keeps
+// the items longer, as before), and since it sends no ITEMS_END its items are never forgotten
+// here at link-up.
+TEST_F(sync_test, a_version_2_partner_is_sent_no_gone_and_keeps_its_items_here) {
+  make_pair();
+  a.out->hold = true;
+  self->send(a.sync, up_of("plant-b"));
+  run();
+  self->send(a.sync, item_set{"line1", {"ns=1;s=A"}, false});
+  size_t taken = 0;
+  self->send(a.sync, sync_payload{ps::channel, ps::encode_hello("plant-b", 1, 2)});
+  self->send(a.sync,
+             sync_payload{ps::channel, ps::encode_items("line1", {"ns=1;s=P"}, 0, 1 << 20, taken)});
+  run();
+  EXPECT_EQ(sent(*a.out, ps::sync_type::items), 1u);
+  EXPECT_EQ(sent(*a.out, ps::sync_type::items_end), 0u);
+  self->send(a.sync, item_drop{"line1", {"ns=1;s=A"}, false});
+  run();
+  EXPECT_EQ(sent(*a.out, ps::sync_type::gone), 0u);
+  EXPECT_EQ(status(a).items_removed_sent, 0u);
+  // The partner reconnects without P: a version-2 whole set has no end, so P stays.
+  self->send(a.sync, partner_down{partner_down_cause::closed, false, "test", "plant-b"});
+  self->send(a.sync, up_of("plant-b"));
+  run();
+  self->send(a.sync, sync_payload{ps::channel, ps::encode_hello("plant-b", 1, 2)});
+  self->send(a.sync, sync_payload{ps::channel, ps::encode_items_end(0)}); // not its to send
+  run();
+  EXPECT_TRUE(a.drops->empty());
+  ASSERT_EQ(a.items->size(), 1u);
 }
 
 } // namespace

@@ -1,6 +1,8 @@
 // Namespace indexes between a pair's face and servers that order their namespaces differently:
 // the translation of requests, responses and values, and the pair's own NamespaceArray.
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "transports/opcua/face/namespaces.hpp"
@@ -310,4 +312,147 @@ TEST(pair_space_prewatch, the_partners_items_become_items_here_once_their_namesp
   ASSERT_TRUE(dv.value.has_value());
   ASSERT_NE(dv.value->get_if<double>(), nullptr);
   EXPECT_EQ(*dv.value->get_if<double>(), 42.5);
+}
+
+namespace {
+
+/// A face that records what it asks the PAIR for and what its clients begin to watch.
+struct recording_face {
+  recording_face() : face(options()) {
+    face.set_item_listener([this](std::vector<pair_space::wanted_item> w) {
+      wanted.insert(wanted.end(), w.begin(), w.end());
+    });
+    face.set_client_listener([this](std::vector<std::string> ids) {
+      begun.insert(begun.end(), ids.begin(), ids.end());
+    });
+  }
+  static pair_space_options options() {
+    pair_space_options o;
+    o.alias = "line1";
+    return o;
+  }
+  uint64_t watch(const std::string& text) {
+    auto node = NodeId::parse(text);
+    EXPECT_TRUE(node);
+    return face.watch(*node, attribute_id::Value, [](const DataValue&) {});
+  }
+  uint32_t handle_of(const std::string& text) const {
+    for (auto& w : wanted)
+      if (w.node_id == text) return w.handle;
+    return 0;
+  }
+  /// `n` sweeps of a linger of `sweeps`: the handles forgotten, and the texts no client here
+  /// watches any more in `ended`.
+  std::vector<uint32_t> sweep(int n, uint32_t sweeps, std::vector<std::string>& ended) {
+    std::vector<uint32_t> gone;
+    for (int i = 0; i < n; ++i) {
+      auto g = face.collect_unwatched(sweeps, &ended);
+      gone.insert(gone.end(), g.begin(), g.end());
+    }
+    return gone;
+  }
+  pair_space face;
+  std::vector<pair_space::wanted_item> wanted;
+  std::vector<std::string> begun;
+};
+
+} // namespace
+
+// The partner's clients no longer watch an item (SYNC's GONE): the face stops watching it for
+// the partner. An item a client here watches stays; one no client here watches is deleted after
+// the full linger from that moment, and the partner is not told of it (it was never this node's
+// clients').
+TEST(pair_space_prewatch,
+     an_item_the_partner_gave_up_is_swept_after_the_linger_unless_a_client_here_watches_it) {
+  recording_face f;
+  f.face.prewatch({"ns=1;s=A", "ns=1;s=B"});
+  ASSERT_EQ(f.wanted.size(), 2u);
+  EXPECT_TRUE(f.begun.empty()); // the partner's items are not this node's clients'
+  uint32_t a = f.handle_of("ns=1;s=A");
+  uint64_t client = f.watch("ns=1;s=B");
+  EXPECT_EQ(f.begun, (std::vector<std::string>{"ns=1;s=B"}));
+  std::vector<std::string> ended;
+  EXPECT_TRUE(f.sweep(10, 3, ended).empty()); // watched for the partner: kept
+  EXPECT_TRUE(ended.empty());
+
+  EXPECT_EQ(f.face.unprewatch({"ns=1;s=A", "ns=1;s=B", "ns=1;s=Z", "nonsense"}), 2u);
+  EXPECT_TRUE(f.face.partner_items().empty());
+  EXPECT_TRUE(f.sweep(2, 3, ended).empty()); // the linger runs from the GONE
+  EXPECT_EQ(f.sweep(1, 3, ended), (std::vector<uint32_t>{a}));
+  EXPECT_TRUE(ended.empty()) << "the partner is not told of what it gave up";
+  EXPECT_TRUE(f.sweep(10, 3, ended).empty()); // B: a client here watches it
+  EXPECT_EQ(f.face.client_items(), (std::vector<std::string>{"ns=1;s=B"}));
+
+  // The client leaves: B lingers, then goes, and now the partner is told.
+  f.face.unwatch(client);
+  EXPECT_TRUE(f.sweep(2, 3, ended).empty());
+  EXPECT_EQ(f.sweep(1, 3, ended).size(), 1u);
+  EXPECT_EQ(ended, (std::vector<std::string>{"ns=1;s=B"}));
+  EXPECT_TRUE(f.face.items().empty());
+  // Told to stop watching something it no longer has: nothing happens.
+  EXPECT_EQ(f.face.unprewatch({"ns=1;s=A"}), 0u);
+}
+
+// This node's clients' items: the client listener hears when a client here begins to watch one
+// (also one watched for the partner already), and the sweep says when none has for the linger.
+// An item the partner still watches then stays monitored, but the partner is told all the same,
+// so two nodes whose clients once watched the same item do not keep it for each other.
+TEST(pair_space_prewatch, clients_items_begin_and_end_and_the_partners_keep_theirs) {
+  recording_face f;
+  f.face.prewatch({"ns=1;s=P"});
+  uint64_t c1 = f.watch("ns=1;s=P");
+  uint64_t c2 = f.watch("ns=1;s=P");
+  uint64_t c3 = f.watch("ns=1;s=L");
+  EXPECT_EQ(f.begun, (std::vector<std::string>{"ns=1;s=P", "ns=1;s=L"}));
+  ASSERT_EQ(f.wanted.size(), 2u); // P once (by the prewatch), L once
+  f.face.unwatch(c1);
+  f.face.unwatch(c2);
+  f.face.unwatch(c3);
+  std::vector<std::string> ended;
+  auto gone = f.sweep(3, 3, ended);
+  std::sort(ended.begin(), ended.end());
+  EXPECT_EQ(ended, (std::vector<std::string>{"ns=1;s=L", "ns=1;s=P"}));
+  EXPECT_EQ(gone, (std::vector<uint32_t>{f.handle_of("ns=1;s=L")})); // P stays for the partner
+  EXPECT_TRUE(f.face.client_items().empty());
+  EXPECT_EQ(f.face.partner_items(), (std::vector<std::string>{"ns=1;s=P"}));
+  ended.clear();
+  EXPECT_TRUE(f.sweep(10, 3, ended).empty());
+  EXPECT_TRUE(ended.empty()); // said once
+
+  // A client here again: the same item, and the partner hears of it again.
+  f.begun.clear();
+  uint64_t c4 = f.watch("ns=1;s=P");
+  EXPECT_EQ(f.begun, (std::vector<std::string>{"ns=1;s=P"}));
+  EXPECT_EQ(f.wanted.size(), 2u);
+  // A new listener (a restarted PAIR) hears at once what clients here watch.
+  std::vector<std::string> now;
+  f.face.set_client_listener([&](std::vector<std::string> ids) { now = std::move(ids); });
+  EXPECT_EQ(now, (std::vector<std::string>{"ns=1;s=P"}));
+  // The partner gives P up while a client here watches it: it stays, and goes only after that
+  // client has been gone for the linger.
+  f.face.unprewatch({"ns=1;s=P"});
+  EXPECT_TRUE(f.sweep(10, 3, ended).empty());
+  f.face.unwatch(c4);
+  EXPECT_EQ(f.sweep(3, 3, ended).size(), 1u);
+  EXPECT_EQ(ended, (std::vector<std::string>{"ns=1;s=P"}));
+}
+
+// A GONE for an item whose namespace URI no server has shown yet ends its wait; one whose URI is
+// known finds the item by URI, whatever index the face gave it.
+TEST(pair_space_prewatch, a_gone_item_is_found_by_namespace_uri_or_leaves_the_waiting_list) {
+  recording_face f;
+  f.face.prewatch({"nsu=urn:plc;s=Waiting", "nsu=urn:di;s=Known"});
+  EXPECT_EQ(f.face.prewatch_pending(), 2u);
+  EXPECT_EQ(f.face.unprewatch({"nsu=urn:plc;s=Waiting"}), 1u);
+  EXPECT_EQ(f.face.prewatch_pending(), 1u);
+  auto primary = std::make_shared<fake_server>(
+      std::vector<std::string>{ua, "urn:primary", "urn:di", "urn:plc"});
+  f.face.set_forwarder(0, primary);
+  f.face.set_active(0);
+  EXPECT_EQ(f.face.prewatch_pending(), 0u);
+  ASSERT_EQ(f.wanted.size(), 1u); // Waiting was given up before its namespace came
+  EXPECT_EQ(f.wanted[0].node_id, "nsu=urn:di;s=Known");
+  EXPECT_EQ(f.face.unprewatch({"nsu=urn:di;s=Known"}), 1u);
+  std::vector<std::string> ended;
+  EXPECT_EQ(f.sweep(1, 1, ended), (std::vector<uint32_t>{f.wanted[0].handle}));
 }

@@ -24,8 +24,8 @@ metrics_input sample_input() {
   p.mode = "warm";
   p.active = "secondary";
   p.service_level = 150;
-  p.primary = {"opc.tcp://a/sim", "lost"};
-  p.secondary = {"opc.tcp://b/sim", "connected"};
+  p.primary = {"opc.tcp://a/sim", "lost", "connection refused"};
+  p.secondary = {"opc.tcp://b/sim", "connected", ""};
   p.failovers = 2;
   p.failovers_by_cause = {{"connection_lost", 1}, {"operator", 1}};
   p.items = 5;

@@ -205,9 +205,11 @@ protected:
     o.hello_timeout_ms = 1500;
     return o;
   }
-  explicit server_fixture(server_options o = test_options())
+  /// `s`: the space served at /sim (default: a plain memory_address_space).
+  explicit server_fixture(server_options o = test_options(),
+                          std::shared_ptr<memory_address_space> s = nullptr)
       : work_(boost::asio::make_work_guard(io)) {
-    space = std::make_shared<memory_address_space>();
+    space = s ? std::move(s) : std::make_shared<memory_address_space>();
     space->add_folder(NodeId(1, String("Sim")), NodeId(85), {1, "Sim"});
     space->add_variable(NodeId(1, String("Sim.Counter")), NodeId(1, String("Sim")), {1, "Counter"},
                         Variant(int32_t{42}));

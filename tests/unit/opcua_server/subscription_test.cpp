@@ -12,6 +12,7 @@ namespace {
 
 class server_subscriptions : public server_fixture {
 protected:
+  using server_fixture::server_fixture;
   /// A subscription (`interval_ms`, keep-alive every `keep_alive` cycles) with one item on
   /// Sim.Counter.
   void subscribe(uint32_t keep_alive = 3, double interval_ms = 50) {
@@ -168,6 +169,57 @@ TEST_F(server_subscriptions, every_change_between_cycles_is_queued_in_order) {
   space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(int32_t{5})));
   space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(int32_t{6})));
   EXPECT_EQ(values_of(publish({2})), (std::vector<int32_t>{6}));
+}
+
+/// A proxy's space (like a pair's face): values arrive in bursts.
+struct bursty_space : memory_address_space {
+  bool spreads_bursts() const override { return true; }
+};
+
+class server_subscriptions_bursty : public server_subscriptions {
+protected:
+  server_subscriptions_bursty()
+      : server_subscriptions(test_options(), std::make_shared<bursty_space>()) {}
+};
+
+// On a proxy's space, a burst larger than an item's queue (a failover's catch-up) is spread over
+// the next publishing cycles while the client keeps publishing: every value, in order, none
+// marked as lost. On a plain space the same burst loses the oldest (the test above).
+TEST_F(server_subscriptions_bursty, a_burst_larger_than_the_queue_is_spread_over_cycles) {
+  subscribe();
+  EXPECT_EQ(values_of(publish()), std::vector<int32_t>{42});
+  set_queue_size(3);
+  for (int32_t v = 1; v <= 8; ++v)
+    space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(v)));
+  std::vector<int32_t> got;
+  std::vector<uint32_t> acks{1};
+  for (int i = 0; i < 10 && got.size() < 8; ++i) {
+    auto r = publish(acks);
+    auto items = items_of(r);
+    EXPECT_LE(items.size(), 3u) << "more than the queue in one message";
+    for (auto& m : items) {
+      EXPECT_FALSE(overflow_bit(m)) << *m.value.value->get_if<int32_t>();
+      got.push_back(*m.value.value->get_if<int32_t>());
+    }
+    acks = {r.notification_message.sequence_number};
+  }
+  EXPECT_EQ(got, (std::vector<int32_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+}
+
+// A client that stops publishing gets what its discard policy says, not values from long ago:
+// after a few cycles without a Publish the held values go into the queue, the oldest discarded.
+TEST_F(server_subscriptions_bursty, a_client_that_stops_publishing_gets_the_newest) {
+  subscribe();
+  EXPECT_EQ(values_of(publish()), std::vector<int32_t>{42});
+  set_queue_size(3);
+  for (int32_t v = 1; v <= 8; ++v)
+    space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(v)));
+  std::this_thread::sleep_for(1s); // 20 publishing cycles of 50 ms without a Publish
+  auto items = items_of(publish({1}));
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(*items[0].value.value->get_if<int32_t>(), 6);
+  EXPECT_EQ(*items[2].value.value->get_if<int32_t>(), 8);
+  EXPECT_TRUE(overflow_bit(items[0]));
 }
 
 // A client that falls behind costs bounded memory: the subscription's change inbox holds at most

@@ -27,7 +27,8 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
   uint64_t generation = 0;
   uint32_t subscription_id = 0;
   bool subscription_pending = false;
-  bool session_up = false; ///< connect() succeeded and the connection was not lost since
+  double keep_alive_ms = 0; ///< the subscription's revised keep-alive period
+  bool session_up = false;  ///< connect() succeeded and the connection was not lost since
   std::vector<std::pair<std::vector<item_spec>, double>>
       waiting;                           ///< monitor() before the subscription
   std::map<uint32_t, uint32_t> item_ids; ///< owner handle -> monitored item id
@@ -192,7 +193,7 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
     subscription_pending = true;
     CreateSubscriptionRequest req;
     req.requested_publishing_interval = publishing_ms;
-    req.requested_max_keep_alive_count = 10;
+    req.requested_max_keep_alive_count = keep_alive_count;
     req.requested_lifetime_count = 60;
     req.publishing_enabled = true;
     auto self = shared_from_this();
@@ -202,6 +203,7 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
           self->subscription_pending = false;
           if (!r) return self->fail_waiting(gen, r.error());
           self->subscription_id = r->subscription_id;
+          self->keep_alive_ms = r->revised_publishing_interval * r->revised_max_keep_alive_count;
           auto timeout = std::chrono::milliseconds(std::max<int64_t>(
               10000, static_cast<int64_t>(r->revised_publishing_interval *
                                           (r->revised_max_keep_alive_count + 1) * 3)));
@@ -213,6 +215,13 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
                 // connection.
                 self->report_down(gen, e);
               });
+          self->pub->on_keep_alive([self, gen](uint32_t) {
+            if (gen != self->generation) return;
+            data_batch keep_alive;
+            keep_alive.generation = gen;
+            keep_alive.keep_alive_ms = self->keep_alive_ms;
+            self->events->data(std::move(keep_alive));
+          });
           self->pub->start();
           auto queued = std::move(self->waiting);
           self->waiting.clear();
@@ -423,11 +432,13 @@ struct ua_link_state : std::enable_shared_from_this<ua_link_state> {
     if (gen != generation) return;
     data_batch batch;
     batch.generation = gen;
+    batch.keep_alive_ms = keep_alive_ms;
     // Data changes only (status changes and events are not data); one that does not decode is
     // skipped whole.
     for (auto& eo : m.notification_data)
       append_data_changes(eo, batch.updates);
-    if (!batch.updates.empty()) events->data(std::move(batch));
+    // Also a keep-alive (no data): the owner hears that the server still publishes.
+    events->data(std::move(batch));
   }
 };
 

@@ -25,6 +25,7 @@ public:
   virtual void down(link_down msg) = 0;
   virtual void status(status_reply msg) = 0;
   virtual void items(items_created msg) = 0;
+  /// Data changes; an empty batch is a keep-alive (the subscription still publishes).
   virtual void data(data_batch msg) = 0;
 };
 
@@ -40,6 +41,11 @@ public:
   /// null when not connected or not known.
   virtual std::shared_ptr<const std::vector<std::string>> namespaces() const { return nullptr; }
 };
+
+/// The keep-alive count the link asks for: a server with nothing to report still answers a
+/// Publish after this many publishing intervals, so its silence means something (OPC-SERVER's
+/// silence rule).
+inline constexpr uint32_t keep_alive_count = 3;
 
 /// Commands to one upstream server. Every call returns at once; results come as reports, each
 /// carrying the `generation` of the connection it belongs to.

@@ -65,6 +65,8 @@ void publisher::on_response(result<PublishResponse> r) {
     acks_.push_back(SubscriptionAcknowledgement{resp.subscription_id,
                                                 resp.notification_message.sequence_number});
     if (on_msg_) on_msg_(resp.subscription_id, resp.notification_message);
+  } else if (on_keep_alive_) {
+    on_keep_alive_(resp.subscription_id);
   }
   if (running_)
     while (in_flight_ < target_)

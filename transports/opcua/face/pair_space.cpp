@@ -1,6 +1,7 @@
 #include "transports/opcua/face/pair_space.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "transports/opcua/binary.hpp"
 
@@ -144,6 +145,17 @@ void pair_space::set_item_listener(item_listener l) {
   if (l && !now.empty()) l(std::move(now));
 }
 
+void pair_space::set_client_listener(client_listener l) {
+  std::vector<std::string> now;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    client_listener_ = l;
+    for (const auto& [node, it] : items_)
+      if (it.handle != 0 && it.local) now.push_back(upstream_text(node));
+  }
+  if (l && !now.empty()) l(std::move(now));
+}
+
 void pair_space::set_active(int server) {
   std::vector<wanted_item> fresh;
   item_listener listener;
@@ -236,6 +248,22 @@ std::vector<pair_space::wanted_item> pair_space::items() const {
   std::vector<wanted_item> out;
   for (const auto& [node, it] : items_)
     if (it.handle != 0) out.push_back({it.handle, upstream_text(node)});
+  return out;
+}
+
+std::vector<std::string> pair_space::client_items() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [node, it] : items_)
+    if (it.handle != 0 && it.local) out.push_back(upstream_text(node));
+  return out;
+}
+
+std::vector<std::string> pair_space::partner_items() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [node, it] : items_)
+    if (it.handle != 0 && it.partner) out.push_back(upstream_text(node));
   return out;
 }
 
@@ -365,6 +393,41 @@ size_t pair_space::prewatch_pending() const {
   return prewatch_pending_.size();
 }
 
+size_t pair_space::unprewatch(const std::vector<std::string>& node_ids) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  refresh_namespaces();
+  size_t ended = 0;
+  std::unordered_set<std::string> waiting; // texts whose namespace URI is not known here yet
+  for (const auto& text : node_ids) {
+    auto e = ExpandedNodeId::parse(text);
+    if (!e || e->server_index != 0) continue;
+    NodeId node = e->node_id;
+    if (!e->namespace_uri.is_null()) {
+      auto at = std::find(face_ns_.begin(), face_ns_.end(), e->namespace_uri.str());
+      if (at == face_ns_.end()) {
+        waiting.insert(e->to_string());
+        continue;
+      }
+      node.namespace_index = static_cast<uint16_t>(at - face_ns_.begin());
+    }
+    auto it = items_.find(node);
+    if (it == items_.end() || !it->second.partner) continue;
+    // Its linger starts now: an item only the partner wanted was never counted idle, and one
+    // a client here left meanwhile keeps counting from when that client left.
+    it->second.partner = false;
+    ++ended;
+  }
+  if (!waiting.empty()) {
+    auto before = prewatch_pending_.size();
+    prewatch_pending_.erase(
+        std::remove_if(prewatch_pending_.begin(), prewatch_pending_.end(),
+                       [&](const ExpandedNodeId& e) { return waiting.count(e.to_string()) > 0; }),
+        prewatch_pending_.end());
+    ended += before - prewatch_pending_.size();
+  }
+  return ended;
+}
+
 uint64_t pair_space::watch(const NodeId& node, uint32_t attribute, change_sink sink) {
   if (attribute != attribute_id::Value || !sink) return 0;
   {
@@ -375,18 +438,26 @@ uint64_t pair_space::watch(const NodeId& node, uint32_t attribute, change_sink s
     }
   }
   std::vector<wanted_item> fresh;
+  std::vector<std::string> begun;
   item_listener listener;
+  client_listener clients;
   uint64_t token = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto& it = item_of(node, fresh);
     it.idle_sweeps = 0;
+    if (!it.local) {
+      it.local = true;
+      if (it.handle != 0) begun.push_back(upstream_text(node));
+    }
     listener = listener_;
+    clients = client_listener_;
     token = next_watch_++;
     it.sinks.emplace_back(token, std::move(sink));
     watches_[token] = node;
   }
   if (listener && !fresh.empty()) listener(std::move(fresh));
+  if (clients && !begun.empty()) clients(std::move(begun));
   return token;
 }
 
@@ -406,17 +477,30 @@ void pair_space::unwatch(uint64_t token) {
   // shown again), and its value stays current meanwhile.
 }
 
-std::vector<uint32_t> pair_space::collect_unwatched(uint32_t sweeps) {
+std::vector<uint32_t> pair_space::collect_unwatched(uint32_t sweeps,
+                                                    std::vector<std::string>* ended) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<uint32_t> gone;
   for (auto it = items_.begin(); it != items_.end();) {
     auto& x = it->second;
-    if (x.handle == 0 || x.partner || !x.sinks.empty()) {
+    // Only the partner wants it: nothing lingers.
+    if (x.handle == 0 || !x.sinks.empty() || (x.partner && !x.local)) {
       x.idle_sweeps = 0;
       ++it;
       continue;
     }
     if (++x.idle_sweeps < sweeps) {
+      ++it;
+      continue;
+    }
+    // No client here for the whole linger: the partner is told even when the item stays for
+    // it, else two nodes whose clients both once watched an item would keep it for each other.
+    if (x.local) {
+      x.local = false;
+      if (ended) ended->push_back(upstream_text(it->first));
+    }
+    if (x.partner) {
+      x.idle_sweeps = 0;
       ++it;
       continue;
     }

@@ -67,6 +67,8 @@ public:
     std::string node_id;
   };
   using item_listener = std::function<void(std::vector<wanted_item>)>;
+  /// Told NodeId texts (as the item listener's) of items this node's clients begin to watch.
+  using client_listener = std::function<void(std::vector<std::string>)>;
 
   explicit pair_space(pair_space_options opts);
 
@@ -76,6 +78,10 @@ public:
   std::shared_ptr<request_forwarder> forwarder(int server) const;
   /// Where new items go (the PAIR); called at once with the items wanted so far.
   void set_item_listener(item_listener l);
+  /// Where items go that this node's clients begin to watch: watched by none of them before, or
+  /// not for unused_item_linger_ms (the PAIR tells the partner node). Called at once with the
+  /// items this node's clients watch so far.
+  void set_client_listener(client_listener l);
 
   // -- from the PAIR -----------------------------------------------------------------------------
   /// The server requests go to: 0, 1, or -1 (none: BadNoCommunication).
@@ -97,6 +103,11 @@ public:
   void set_all_bad(StatusCode sc);
   /// The handles of every item clients asked for.
   std::vector<wanted_item> items() const;
+  /// NodeId texts of the items this node's clients watch, or watched within the linger (those
+  /// the partner node is told of).
+  std::vector<std::string> client_items() const;
+  /// NodeId texts of the items watched for the partner node (`prewatch`).
+  std::vector<std::string> partner_items() const;
   /// Items the partner node's clients watch, as NodeId text like the item listener's: they
   /// become items of this face with no client yet, monitored through the PAIR like any other, so
   /// clients that move here after a takeover find them subscribed and with a value. A text whose
@@ -106,11 +117,19 @@ public:
   size_t prewatch(const std::vector<std::string>& node_ids);
   /// Texts waiting for their namespace URI.
   size_t prewatch_pending() const;
-  /// Called by the PAIR on a timer: counts one more sweep for every item no client watches (and
-  /// the partner's clients do not), and forgets those unwatched for `sweeps` sweeps in a row,
-  /// answering their handles (the PAIR deletes them upstream). A client that watches the node
-  /// later gets a new item.
-  std::vector<uint32_t> collect_unwatched(uint32_t sweeps);
+  /// The partner node's clients no longer watch these (NodeId text as for `prewatch`): the
+  /// items stop being watched for the partner. An item a client here watches stays; one no
+  /// client here watches is swept like any other (`collect_unwatched`, after the full linger).
+  /// Answers how many items (or pending texts) were watched for the partner.
+  size_t unprewatch(const std::vector<std::string>& node_ids);
+  /// Called by the PAIR on a timer: counts one more sweep for every item no client watches, and
+  /// when an item has been unwatched for `sweeps` sweeps in a row: it stops being this node's
+  /// clients' (its text goes to `ended`, for the partner), and unless it is watched for the
+  /// partner it is forgotten and its handle answered (the PAIR deletes it upstream). A client
+  /// that watches the node later gets a new item. An item only the partner watches is never
+  /// counted.
+  std::vector<uint32_t> collect_unwatched(uint32_t sweeps,
+                                          std::vector<std::string>* ended = nullptr);
   static constexpr size_t max_prewatch_pending = 100000;
 
   // -- address_space ---------------------------------------------------------------------------
@@ -123,6 +142,7 @@ public:
   uint64_t watch(const NodeId& node, uint32_t attribute, change_sink sink) override;
   void unwatch(uint64_t token) override;
   bool forwards() const override { return true; }
+  bool spreads_bursts() const override { return true; }
   void forward(Request req, std::function<void(Response)> done) override;
   bool allows_user_names() const override;
   bool allows_anonymous() const override { return opts_.anonymous; }
@@ -134,7 +154,9 @@ private:
     NodeId node;
     DataValue last; ///< BadWaitingForInitialData until the first value
     std::vector<std::pair<uint64_t, change_sink>> sinks;
-    bool partner = false;     ///< the partner node's clients watch it (kept)
+    bool partner = false; ///< the partner node's clients watch it (kept)
+    /// This node's clients watch it, or did within the linger (the partner was told).
+    bool local = false;
     uint32_t idle_sweeps = 0; ///< sweeps in a row that found no client watching it
   };
   /// The pair's own value of a node, if it is one of the pair's own nodes. Lock held.
@@ -181,6 +203,7 @@ private:
   RedundancySupport redundancy_ = RedundancySupport::Transparent;
   std::vector<std::string> server_uris_;
   item_listener listener_;
+  client_listener client_listener_;
   uint32_t next_handle_ = 1;
   std::unordered_map<NodeId, item> items_; ///< by node
   /// handle -> its item in items_ (whose elements never move), so `deliver` finds an item

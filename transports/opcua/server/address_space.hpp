@@ -75,6 +75,13 @@ public:
   /// response or a ServiceFault (the server sets the response's request handle and timestamp).
   virtual void forward(Request req, std::function<void(Response)> done);
 
+  /// A proxy whose values arrive in bursts (an upstream publishing cycle, a failover's catch-up
+  /// of values the client never saw): when true, the changes of a Reporting item that do not fit
+  /// its full queue wait for the next publishing cycle while the client keeps publishing, instead
+  /// of pushing out the oldest. A client that does not publish loses the oldest, as its discard
+  /// policy says, and a queue of one always keeps only the newest.
+  virtual bool spreads_bursts() const { return false; }
+
   /// Whether the endpoint offers a user-name token policy (policyId "username").
   virtual bool allows_user_names() const { return false; }
   /// Whether anonymous clients may activate sessions (the "anonymous" token policy).

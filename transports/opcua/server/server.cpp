@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <unordered_set>
 #include <utility>
 
 #include <boost/asio/bind_executor.hpp>
@@ -93,6 +94,56 @@ ByteString continuation_bytes(uint64_t n) {
 } // namespace
 
 /// One session, shared by the connections that use it; guarded by server_endpoint::mutex_.
+/// A monitored item's queue, oldest first: a ring over one vector, so that a full queue that
+/// discards its oldest value (every change of a Sampling item on a warm standby, 100,000 a second
+/// on a busy server) costs one move, not a shift of the whole queue.
+class value_queue {
+public:
+  size_t size() const { return buf_.size(); }
+  bool empty() const { return buf_.empty(); }
+  DataValue& operator[](size_t i) { return buf_[(head_ + i) % buf_.size()]; }
+  DataValue& front() { return (*this)[0]; }
+  void push_back(DataValue dv) {
+    normalize();
+    buf_.push_back(std::move(dv));
+  }
+  /// Appends to a full queue of `size()` values, dropping the oldest.
+  void push_replacing_oldest(DataValue dv) {
+    buf_[head_] = std::move(dv);
+    head_ = (head_ + 1) % static_cast<uint32_t>(buf_.size());
+  }
+  void pop_back() {
+    normalize();
+    buf_.pop_back();
+  }
+  /// Drops the `n` oldest values.
+  void erase_front(size_t n) {
+    normalize();
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(std::min(n, buf_.size())));
+    if (buf_.empty()) buf_.shrink_to_fit();
+  }
+  DataValue take_back() {
+    normalize();
+    DataValue dv = std::move(buf_.back());
+    buf_.pop_back();
+    return dv;
+  }
+  void clear() {
+    buf_.clear();
+    buf_.shrink_to_fit();
+    head_ = 0;
+  }
+
+private:
+  void normalize() {
+    if (head_ == 0) return;
+    std::rotate(buf_.begin(), buf_.begin() + head_, buf_.end());
+    head_ = 0;
+  }
+  std::vector<DataValue> buf_;
+  uint32_t head_ = 0;
+};
+
 struct server_session {
   NodeId session_id;
   NodeId token;
@@ -164,7 +215,7 @@ struct server_session {
     double sampling_ms = 0;
     double absolute_deadband = 0;
     std::optional<DataValue> last;
-    std::vector<DataValue> queue;       ///< oldest first, when queue_size > 1
+    value_queue queue;                  ///< oldest first, when queue_size > 1
     std::shared_ptr<watch_guard> watch; ///< null: sampled every publishing cycle
   };
   struct subscription {
@@ -188,6 +239,8 @@ struct server_session {
     /// watched and reported, so a cycle costs what changed, not the number of items.
     bool sample_all = true;
     std::shared_ptr<server_session::inbox> changes = std::make_shared<server_session::inbox>();
+    /// Changes that did not fit their item's queue, for the next cycle (spreads_bursts).
+    std::vector<std::pair<uint32_t, DataValue>> held;
     uint64_t timer = 0; ///< the generation of its publishing timer (a transfer starts a new one)
   };
   /// A Publish waiting for a notification or keep-alive.
@@ -289,12 +342,12 @@ void enqueue(server_session::item& it, DataValue dv, DateTime now, bool lost_bef
   it.last = dv;
   if (it.queue.size() >= std::max<uint32_t>(it.queue_size, 1)) {
     if (it.discard_oldest) {
-      it.queue.erase(it.queue.begin());
-      if (it.queue_size > 1 && !it.queue.empty()) mark_overflow(it.queue.front());
-    } else {
-      it.queue.pop_back();
-      if (it.queue_size > 1) mark_overflow(dv);
+      it.queue.push_replacing_oldest(std::move(dv));
+      mark_overflow(it.queue.front());
+      return;
     }
+    it.queue.pop_back();
+    mark_overflow(dv);
   }
   it.queue.push_back(std::move(dv));
 }
@@ -302,22 +355,56 @@ void enqueue(server_session::item& it, DataValue dv, DateTime now, bool lost_bef
 /// Moves the changes reported since the last cycle into the items' queues, in the order they
 /// happened, then samples the items the address space does not report (and those that must
 /// report their current value: new, or enabled again).
-void sample(server_session& s, server_session::subscription& sub) {
+///
+/// On a space that spreads bursts, while the client keeps publishing (`keeping_up`), a change of a
+/// Reporting item whose queue (longer than one, discarding the oldest) is full waits in `held`
+/// for the next cycle, and so do the item's later changes, in order; held changes go first then.
+/// Past the inbox's limit, or when the client stops publishing, the held changes are queued at
+/// once and the queue's discard policy applies.
+void sample(server_session& s, server_session::subscription& sub, bool keeping_up) {
   DateTime now = DateTime::now();
   std::vector<std::pair<uint32_t, DataValue>> changes;
   bool overflowed = false;
+  size_t limit = 0;
   {
     std::lock_guard<std::mutex> lock(sub.changes->mutex);
     changes.swap(sub.changes->changes);
     sub.changes->changes.swap(sub.changes->spare);
     std::swap(overflowed, sub.changes->overflowed);
+    limit = sub.changes->limit;
   }
-  for (auto& [id, dv] : changes) {
+  if (!sub.held.empty()) { // older than anything in the inbox
+    sub.held.insert(sub.held.end(), std::make_move_iterator(changes.begin()),
+                    std::make_move_iterator(changes.end()));
+    changes.swap(sub.held);
+    sub.held.clear();
+  }
+  bool spread = keeping_up && s.space->spreads_bursts();
+  std::unordered_set<uint32_t> holding; // items with changes in sub.held
+  auto queue_change = [&](uint32_t id, DataValue&& dv) {
     auto it = sub.items.find(id);
     if (it == sub.items.end() || it->second.mode == MonitoringMode::Disabled ||
         it->second.needs_current)
-      continue;
-    enqueue(it->second, std::move(dv), now);
+      return;
+    auto& item = it->second;
+    if (spread && item.mode == MonitoringMode::Reporting && item.queue_size > 1 &&
+        item.discard_oldest &&
+        (item.queue.size() >= item.queue_size || (!holding.empty() && holding.count(id) > 0))) {
+      holding.insert(id);
+      sub.held.emplace_back(id, std::move(dv));
+      return;
+    }
+    enqueue(item, std::move(dv), now);
+  };
+  for (auto& [id, dv] : changes) {
+    if (spread && sub.held.size() >= limit) { // bounded: the queues' policy decides from here
+      spread = false;
+      auto held = std::move(sub.held);
+      sub.held.clear();
+      for (auto& [hid, hdv] : held)
+        queue_change(hid, std::move(hdv));
+    }
+    queue_change(id, std::move(dv));
   }
   // Kept for the cycle after next unless far larger than this cycle needed (after a burst).
   if (changes.capacity() <= 4 * std::max<size_t>(changes.size(), 1024)) {
@@ -429,8 +516,7 @@ void answer_publish(server_session& s, server_session::subscription& sub,
         n.value = std::move(it.queue[taken]);
         dcn.monitored_items.push_back(std::move(n));
       }
-      it.queue.erase(it.queue.begin(), it.queue.begin() + static_cast<std::ptrdiff_t>(taken));
-      if (it.queue.empty()) it.queue.shrink_to_fit();
+      it.queue.erase_front(taken);
     }
     sub.last_notifications = dcn.monitored_items.size();
     auto eo = make_extension_object(dcn);
@@ -452,11 +538,12 @@ void answer_publish(server_session& s, server_session::subscription& sub,
 /// One publishing cycle; false when the subscription's lifetime ran out.
 bool publish_cycle(server_session& s, server_session::subscription& sub,
                    std::vector<delivery>& out) {
-  sample(s, sub);
   // Publishes parked on a connection that has gone cannot be answered any more.
   s.publishes.erase(std::remove_if(s.publishes.begin(), s.publishes.end(),
                                    [](const auto& p) { return p.conn.expired(); }),
                     s.publishes.end());
+  // Keeping up: a Publish waits, or waited one cycle ago (a client between two Publishes).
+  sample(s, sub, !s.publishes.empty() || sub.lifetime_counter < 2);
   if (s.publishes.empty()) {
     ++sub.keep_alive_counter;
     return ++sub.lifetime_counter < sub.lifetime_count;
@@ -1475,13 +1562,11 @@ private:
       it.queue.push_back(*it.last);
       it.pending = false;
     }
-    if (it.queue.size() > it.queue_size)
-      it.queue.erase(it.queue.begin(), it.queue.end() - static_cast<std::ptrdiff_t>(it.queue_size));
+    if (it.queue.size() > it.queue_size) it.queue.erase_front(it.queue.size() - it.queue_size);
     if (it.queue_size <= 1 && !it.queue.empty()) {
-      it.last = std::move(it.queue.back());
+      it.last = it.queue.take_back();
       it.pending = true;
       it.queue.clear();
-      it.queue.shrink_to_fit();
     }
     return status::Good;
   }
