@@ -102,6 +102,12 @@ protected:
     run();
     answer_poll(0, 255);
   }
+  /// bring_up(), then a keep-alive from a subscription whose keep-alive period is `ms`.
+  void bring_up_publishing(double keep_alive_ms) {
+    bring_up();
+    self->send(srv, data_batch{log.last_generation, {}, keep_alive_ms});
+    run();
+  }
   void answer_poll(int32_t server_state, int32_t level) {
     ASSERT_FALSE(log.polls.empty());
     self->send(
@@ -173,9 +179,7 @@ TEST_F(opc_server_test, an_unanswered_poll_means_status_timeout_and_an_answer_br
 TEST_F(opc_server_test,
        a_publishing_server_that_goes_silent_is_timed_out_without_waiting_for_a_poll) {
   srv = spawn_server();
-  bring_up();
-  self->send(srv, data_batch{log.last_generation, {}, 60}); // a keep-alive, every 60 ms
-  run();
+  bring_up_publishing(60); // keep-alives every 60 ms
   advance(199ms);
   EXPECT_EQ(log.polls.size(), 1u);
   advance(1ms);
@@ -197,9 +201,7 @@ TEST_F(opc_server_test,
 // never declares a server gone.
 TEST_F(opc_server_test, a_quiet_server_that_answers_the_silence_poll_stays_connected) {
   srv = spawn_server();
-  bring_up();
-  self->send(srv, data_batch{log.last_generation, {}, 60});
-  run();
+  bring_up_publishing(60);
   advance(200ms);
   ASSERT_EQ(log.polls.size(), 2u);
   advance(150ms);
@@ -216,9 +218,7 @@ TEST_F(opc_server_test, a_quiet_server_that_answers_the_silence_poll_stays_conne
 // means nothing, the polls alone decide.
 TEST_F(opc_server_test, silence_is_not_judged_when_keep_alives_are_too_rare_for_the_timeout) {
   srv = spawn_server();
-  bring_up();
-  self->send(srv, data_batch{log.last_generation, {}, 200});
-  run();
+  bring_up_publishing(200);
   advance(999ms);
   EXPECT_EQ(log.polls.size(), 1u);
   EXPECT_EQ(snap().state, server_conn_state::connected);

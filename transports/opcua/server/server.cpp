@@ -93,7 +93,6 @@ ByteString continuation_bytes(uint64_t n) {
 
 } // namespace
 
-/// One session, shared by the connections that use it; guarded by server_endpoint::mutex_.
 /// A monitored item's queue, oldest first: a ring over one vector, so that a full queue that
 /// discards its oldest value (every change of a Sampling item on a warm standby, 100,000 a second
 /// on a busy server) costs one move, not a shift of the whole queue.
@@ -144,6 +143,7 @@ private:
   uint32_t head_ = 0;
 };
 
+/// One session, shared by the connections that use it; guarded by server_endpoint::mutex_.
 struct server_session {
   NodeId session_id;
   NodeId token;
