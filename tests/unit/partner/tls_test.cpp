@@ -94,10 +94,12 @@ protected:
   ~tls_test() override {
     for (auto& t : transports_)
       t->stop();
-    transports_.clear();
+    // The I/O thread ends before the transports go: a handler still running (a hello that
+    // `accepting` answers through its transport) must not find it freed.
     work_.reset();
     io_.stop();
     thread_.join();
+    transports_.clear();
   }
 
   std::shared_ptr<pki_store> store(const std::string& folder, const std::string& name) {
