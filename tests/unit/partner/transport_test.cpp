@@ -85,10 +85,11 @@ protected:
   ~transport_test() override {
     for (auto& t : transports_)
       t->stop();
-    transports_.clear();
+    // The I/O thread ends before the transports go (a handler may still use one).
     work_.reset();
     io_.stop();
     thread_.join();
+    transports_.clear();
   }
 
   link_transport& make(const std::string& name, std::shared_ptr<recorder> rec, bool listen,
