@@ -436,7 +436,9 @@ void cmd_history(console_ptr self, const std::shared_ptr<console_peer>& peer,
             nlohmann::json list = nlohmann::json::array();
             for (auto& row : r.rows)
               list.push_back(to_json(row));
-            reply(peer, {{"values", std::move(list)}, {"truncated", r.truncated}});
+            nlohmann::json j = {{"values", std::move(list)}, {"truncated", r.truncated}};
+            if (!r.note.empty()) j["note"] = r.note;
+            reply(peer, j);
           },
           [peer](caf::error& e) { reply_error(peer, caf_error_text(e)); });
 }

@@ -82,7 +82,7 @@ void pair_state::remove_face_items(const std::vector<uint32_t>& handles) {
 
 void pair_state::record(std::vector<item_update> forwarded,
                         const std::vector<item_update>& monitored) {
-  if (!cfg.history || !recording()) return;
+  if (!cfg.history || !cfg.pair.history || !recording()) return;
   // Item history: the values clients were given (after a failover: the catch-up, without what
   // was forwarded already) and the monitors' values of the active server.
   forwarded.insert(forwarded.end(), monitored.begin(), monitored.end());

@@ -583,9 +583,9 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
       [self](history_query& q) -> caf::result<history_values> {
         auto& st = self->state;
         if (st.stalled) return caf::skip;
-        bool known = std::any_of(st.cfg.pairs.begin(), st.cfg.pairs.end(),
+        auto pair = std::find_if(st.cfg.pairs.begin(), st.cfg.pairs.end(),
                                  [&](auto& p) { return p.alias == q.pair; });
-        if (!known) {
+        if (pair == st.cfg.pairs.end()) {
           std::string list;
           for (auto& p : st.cfg.pairs)
             list += (list.empty() ? "" : ", ") + p.alias;
@@ -598,6 +598,18 @@ node_actor::behavior_type make_behavior(sup_ptr self) {
           history_values r;
           r.error = "item history is not running on this node";
           return r;
+        }
+        if (!pair->history) {
+          // Values recorded before the key was set are still there: answer them, and say why
+          // nothing new comes.
+          auto rp = self->make_response_promise<history_values>();
+          self->request(st.history, caf::infinite, std::move(q))
+              .then([rp](history_values& v) mutable {
+                v.note = "pair history = false in the configuration: this pair's values are "
+                         "not recorded";
+                rp.deliver(std::move(v));
+              });
+          return rp;
         }
         return self->delegate(st.history, std::move(q));
       },

@@ -204,7 +204,7 @@ struct reader {
                 {"alias", "primary", "secondary", "user", "password_file", "mode",
                  "return_to_primary", "return_settle_ms", "status_interval_ms", "status_timeout_ms",
                  "min_service_level", "publishing_ms", "primary_wait_ms", "unused_item_linger_ms",
-                 "comment", "monitor"});
+                 "history", "comment", "monitor"});
       pair_section p;
       require(c, s, "alias", ": a name of " + std::string(name_rule));
       if (s.str("alias", p.alias)) {
@@ -260,6 +260,7 @@ struct reader {
       s.integer("publishing_ms", p.publishing_ms, 10, 60000);
       s.integer("primary_wait_ms", p.primary_wait_ms, 0, 600000);
       s.integer("unused_item_linger_ms", p.unused_item_linger_ms, 0, 86400000);
+      s.boolean("history", p.history);
       s.str("comment", p.comment);
       for (auto& [mt, mpath] : s.tables("monitor"))
         p.monitors.push_back(read_monitor(mt, mpath));
@@ -661,6 +662,9 @@ std::string shared_canonical_text(const node_config& cfg) {
         << k << "publishing_ms=" << p->publishing_ms << "\n"
         << k << "primary_wait_ms=" << p->primary_wait_ms << "\n"
         << k << "unused_item_linger_ms=" << p->unused_item_linger_ms << "\n";
+    // Only when off: configurations that record (all of them before the key existed) keep
+    // their fingerprint, so a partner on the previous release still matches.
+    if (!p->history) out << k << "history=false\n";
     for (size_t i = 0; i < p->monitors.size(); ++i) {
       auto& m = p->monitors[i];
       std::string mk = k + "monitor[" + std::to_string(i) + "].";

@@ -87,6 +87,8 @@ struct pair_section {
   /// An item no client watches any more is removed from the servers after this long (a client
   /// that comes back meanwhile finds it still subscribed); 0: items are never removed.
   int64_t unused_item_linger_ms = 60000;
+  /// Record the values of this pair's client and monitor items in the node's item history.
+  bool history = true;
   std::string comment;
   std::vector<monitor_entry> monitors;
 };

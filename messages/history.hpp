@@ -55,6 +55,7 @@ struct history_values {
   std::vector<history_row> rows;
   bool truncated = false; ///< more values matched than `limit`
   std::string error;      ///< the query could not be answered
+  std::string note;       ///< said beside the values (e.g. the pair no longer records)
 };
 
 /// How far a node has recorded data of one origin: the highest stamp it holds.
@@ -86,7 +87,7 @@ template <class Inspector> typename Inspector::result_type inspect(Inspector& f,
 }
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, history_values& x) {
-  return f(caf::meta::type_name("history_values"), x.rows, x.truncated, x.error);
+  return f(caf::meta::type_name("history_values"), x.rows, x.truncated, x.error, x.note);
 }
 template <class Inspector> typename Inspector::result_type inspect(Inspector& f, origin_mark& x) {
   return f(caf::meta::type_name("origin_mark"), x.origin, x.stamp);

@@ -112,6 +112,7 @@ public:
     int status_interval_ms = 1000;
     int status_timeout_ms = 1000;
     int publishing_ms = 0; ///< [[pair]] publishing_ms (upstream subscriptions); 0: the default
+    bool history = true;   ///< [[pair]] history (item values recorded by the node)
   };
 
   node_process(const scratch_dir& dir, std::string binary)
@@ -132,6 +133,7 @@ public:
                       std::to_string(p.status_interval_ms) +
                       "\nstatus_timeout_ms = " + std::to_string(p.status_timeout_ms) + "\n";
     if (p.publishing_ms > 0) cfg += "publishing_ms = " + std::to_string(p.publishing_ms) + "\n";
+    if (!p.history) cfg += "history = false\n";
     std::string path = dir_.write("node.toml", cfg);
     std::string out = dir_.path() + "/node.out", err = dir_.path() + "/node.err";
     err_ = err;

@@ -29,7 +29,7 @@
 //          [--fast N --fast-ms R --slow N --slow-ms R] [--publish-ms P] [--queue Q]
 //          [--status-ms S] [--stop-status-ms S] [--upstream-publish-ms U] [--baseline-s B]
 //          [--recover-timeout-s T]
-//          [--tandem PATH] [--verbose] [--smoke]
+//          [--tandem PATH] [--verbose] [--no-history] [--smoke]
 
 #include "bench/failover/failover_common.hpp"
 
@@ -49,6 +49,7 @@ struct config {
   int status_ms = 1000;     ///< status_interval_ms = status_timeout_ms for the kill runs
   int stop_status_ms = 300; ///< ... for the SIGSTOP runs
   int upstream_ms = 0;      ///< [[pair]] publishing_ms; 0: the node's default
+  bool history = true;      ///< [[pair]] history: the node records the items' values
   double baseline_s = 1.5;
   double recover_timeout_s = 30;
   bool verbose = false;
@@ -139,6 +140,7 @@ run_result run_one(const config& c, const std::string& space, const std::string&
   pc.status_interval_ms = status_ms;
   pc.status_timeout_ms = status_ms;
   pc.publishing_ms = c.upstream_ms;
+  pc.history = c.history;
   if (!node.start(pc) || !node.wait_pair_ready(mode)) {
     r.failure = "node not ready";
     return r;
@@ -281,7 +283,7 @@ int main(int argc, char** argv) {
       "usage: bench_failover_gap [--runs N] [--stop-runs N] [--modes cold,warm,hot] [--fast N] "
       "[--fast-ms R] [--slow N] [--slow-ms R] [--publish-ms P] [--queue Q] [--status-ms S] "
       "[--stop-status-ms S] [--upstream-publish-ms U] [--baseline-s B] [--recover-timeout-s T] "
-      "[--tandem PATH] [--verbose] "
+      "[--tandem PATH] [--verbose] [--no-history] "
       "[--smoke]\n";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -324,6 +326,8 @@ int main(int argc, char** argv) {
       c.binary = next();
     else if (a == "--verbose")
       c.verbose = true;
+    else if (a == "--no-history")
+      c.history = false;
     else if (a == "--smoke") {
       c.smoke = true;
       c.runs = 1;
@@ -387,7 +391,7 @@ int main(int argc, char** argv) {
       "%s` (%zu Double counters every %d ms, %zu every %d ms: value = tick, source time = tick x "
       "rate), one `tandem node` with one pair in front of them (return_to_primary = false, "
       "status_interval_ms = status_timeout_ms = %d for kill runs, %d for SIGSTOP runs, "
-      "publishing_ms %s), Tandem's "
+      "publishing_ms %s, history %s), Tandem's "
       "own client (ua_client + publisher) subscribed through the face to all %zu items (one "
       "subscription, publishing interval %.0f ms, sampling 0, queue %u). After every item has a "
       "value and 0.5 s more, a %.1f s baseline window, then the primary sim gets SIGKILL (or "
@@ -403,8 +407,9 @@ int main(int argc, char** argv) {
       "start %s.\n\n",
       c.custom_space ? "<generated, same layout>" : "bench/failover/failover.toml", c.fast,
       c.fast_ms, c.slow, c.slow_ms, c.status_ms, c.stop_status_ms,
-      c.upstream_ms > 0 ? std::to_string(c.upstream_ms).c_str() : "default (20)", c.fast + c.slow,
-      c.publish_ms, c.queue, c.baseline_s, load0.c_str());
+      c.upstream_ms > 0 ? std::to_string(c.upstream_ms).c_str() : "default (20)",
+      c.history ? "true" : "false", c.fast + c.slow, c.publish_ms, c.queue, c.baseline_s,
+      load0.c_str());
   std::printf(
       "| mode | runs ok | gap p50 / p99 ms | source gap p50 / p99 ms | all items "
       "recovered p50 / p99 ms | lost total (fast / slow) | lost p99 per run | repeats | "

@@ -166,3 +166,69 @@ TEST(history_alarms_it, history_and_alarms_from_a_real_pair_survive_a_restart) {
 }
 
 } // namespace
+
+namespace {
+
+// `history = false` on a pair, set on a node that recorded it before: after the restart the
+// console still answers what was recorded, says why nothing new comes, and records nothing while
+// the face serves newer values.
+TEST(history_alarms_it, a_pair_with_history_off_keeps_what_was_recorded_and_records_nothing_new) {
+  test::temp_dir dir;
+  sim_on_port a(dir, test::free_port(), "primary");
+  sim_on_port b(dir, test::free_port(), "secondary");
+  ASSERT_TRUE(a.proc().running()) << a.proc().err();
+  ASSERT_TRUE(b.proc().running()) << b.proc().err();
+  const auto face = test::free_port();
+  auto config = [&](bool history) {
+    return "[node]\nname = \"hist-off\"\ndata_dir = \"data\"\n[face]\nlisten = \"127.0.0.1:" +
+           std::to_string(face) + "\"\n[[pair]]\nalias = \"line1\"\nprimary = \"" + a.url() +
+           "\"\nsecondary = \"" + b.url() + "\"\nmode = \"warm\"\n" +
+           (history ? "" : "history = false\n") +
+           "[[pair.monitor]]\nitem = \"ns=1;s=Sim.Counter\"\ncondition = \"above\"\n"
+           "value = 1e15\n";
+  };
+  test::node_process n(dir, "node", config(true), dir.path() + "/data/console.sock");
+  std::string why;
+  ASSERT_TRUE(n.wait_ready(why)) << why;
+  auto history = [&] { return n.console("history line1 ns=1;s=Sim.Counter"); };
+  ASSERT_TRUE(
+      test::wait_for([&] { return history().value("values", json::array()).size() >= 3; }, 30s))
+      << history().dump();
+  n.proc().signal(SIGTERM);
+  ASSERT_EQ(n.proc().wait(20s), 0) << n.proc().err();
+  {
+    std::FILE* f = std::fopen(n.config_path().c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    auto text = config(false);
+    std::fwrite(text.data(), 1, text.size(), f);
+    std::fclose(f);
+  }
+  n.restart();
+  ASSERT_TRUE(n.wait_ready(why)) << why;
+  auto before = history();
+  ASSERT_TRUE(before.contains("values")) << before.dump();
+  ASSERT_FALSE(before["values"].empty());
+  EXPECT_NE(before.value("note", "").find("history = false"), std::string::npos) << before.dump();
+  double last = before["values"].back()["value"].get<double>();
+  // The face serves the counter 2 s (20 ticks) past the last recorded value...
+  auto read_counter = [&]() -> double {
+    auto r =
+        test::run_tandem({"ua", "read", "opc.tcp://127.0.0.1:" + std::to_string(face) + "/line1",
+                          "ns=1;s=Sim.Counter", "--json"});
+    if (r.code != 0) return -1;
+    auto j = json::parse(r.out, nullptr, false);
+    if (!j.contains("values") || !j["values"][0]["value"].is_number()) return -1;
+    return j["values"][0]["value"].get<double>();
+  };
+  ASSERT_TRUE(test::wait_for([&] { return read_counter() >= last + 20; }, 30s))
+      << "face value " << read_counter() << ", last recorded " << last;
+  // ... and none of those values was recorded (a query commits what is pending first).
+  auto after = history();
+  ASSERT_TRUE(after.contains("values")) << after.dump();
+  EXPECT_EQ(after["values"].size(), before["values"].size()) << after.dump();
+  EXPECT_EQ(after["values"].back()["value"].get<double>(), last);
+  n.proc().signal(SIGTERM);
+  EXPECT_EQ(n.proc().wait(20s), 0) << n.proc().err();
+}
+
+} // namespace

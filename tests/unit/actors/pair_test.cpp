@@ -72,6 +72,7 @@ protected:
     c.role = role;
     c.cold_standby = cold_standby;
     c.pair.unused_item_linger_ms = linger_ms;
+    c.pair.history = record_history;
     c.history = history;
     c.make_link = [this](int i, std::shared_ptr<opcua::link_events>) {
       return std::make_unique<logging_link>(logs[i]);
@@ -131,8 +132,9 @@ protected:
   /// This node's role as the PAIR starts with it, and whether its standby is cold.
   node_role role{"Running", "independent", 0};
   bool cold_standby = false;
-  int64_t linger_ms = 60000; ///< unused_item_linger_ms of the next start()
-  history_actor history;     ///< given to the next start() (null: no history)
+  int64_t linger_ms = 60000;  ///< unused_item_linger_ms of the next start()
+  history_actor history;      ///< given to the next start() (null: no history)
+  bool record_history = true; ///< [[pair]] history of the next start()
   server_log logs[2];
   pair_actor p;
 };
@@ -652,6 +654,37 @@ TEST_F(pair_face_test, history_records_the_catch_up_of_a_failover_and_no_duplica
         opcua::pair_space_options{"line1", "urn:test", true, nullptr});
     client = {};
   }
+}
+
+// `history = false`: the pair's values reach the client as before, and HISTORY gets none of them.
+TEST_F(pair_face_test, a_pair_with_history_off_serves_its_values_and_records_none) {
+  test::temp_dir dir;
+  std::string err, notice;
+  auto store = storage::history_store::open(dir.file("h.db"), err, notice);
+  ASSERT_TRUE(store) << err;
+  auto* raw = store.get();
+  history_config hc;
+  hc.node_name = "n1";
+  hc.store = std::move(store);
+  hc.wall_now = [this] { return wall_now(); };
+  history = sys.spawn(tandem::history, hc);
+  record_history = false;
+  start(config::pair_mode::hot, false, {}, face);
+  up(0);
+  up(1);
+  subscribe();
+  for (int64_t v : {1, 2, 3}) {
+    counter(0, v);
+    counter(1, v);
+  }
+  down(0); // a failover's catch-up is not recorded either
+  counter(1, 4);
+  EXPECT_EQ(received(), (std::vector<int64_t>{1, 2, 3, 4}));
+  ASSERT_TRUE(ask<data_epoch>(history, atom::flush_v)); // anything pending is committed
+  EXPECT_EQ(raw->count(), 0u);
+  EXPECT_FALSE(raw->has_series("line1", "ns=1;s=Counter"));
+  self->send_exit(history, caf::exit_reason::user_shutdown);
+  run();
 }
 
 TEST_F(pair_face_test, with_no_server_left_the_client_sees_bad_no_communication_then_recovers) {

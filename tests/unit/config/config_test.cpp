@@ -71,6 +71,7 @@ secondary = "opc.tcp://10.0.0.2:4840"
   EXPECT_EQ(p.password_file, "");
   EXPECT_EQ(p.mode, pair_mode::warm);
   EXPECT_TRUE(p.return_to_primary);
+  EXPECT_TRUE(p.history);
   EXPECT_EQ(p.return_settle_ms, 10000);
   EXPECT_EQ(p.status_interval_ms, 1000);
   EXPECT_EQ(p.status_timeout_ms, 1000);
@@ -344,6 +345,25 @@ TEST(ConfigDigest, SharedKeysChangeIt) {
   EXPECT_NE(d, digest_of(replace(full, "max_events = 123456", "max_events = 123457")));
   EXPECT_NE(d, digest_of(replace(full, "ops@example.com", "ops2@example.com")));
   EXPECT_NE(d, digest_of(replace(full, "min_severity = \"error\"", "min_severity = \"info\"")));
+}
+
+// `history` joined the shared keys later: a configuration that records (the default, or said
+// explicitly) keeps the digest it had before the key existed, so a partner on the previous
+// release still matches; turning it off is a difference both nodes must agree on.
+TEST(ConfigDigest, PairHistoryChangesItOnlyWhenOff) {
+  auto d = digest_of(full);
+  const std::string at = "mode = \"hot\"";
+  EXPECT_EQ(d, digest_of(replace(full, at, at + "\nhistory = true")));
+  auto off = replace(full, at, at + "\nhistory = false");
+  ASSERT_TRUE(parse(off, "x").ok());
+  EXPECT_FALSE(parse(off, "x").config->pairs.at(0).history);
+  EXPECT_NE(d, digest_of(off));
+  auto diff = canonical_differences(shared_canonical_text(*parse(full, "x").config),
+                                    shared_canonical_text(*parse(off, "x").config));
+  ASSERT_EQ(diff.size(), 1u) << ::testing::PrintToString(diff);
+  EXPECT_EQ(diff[0].substr(diff[0].size() - 8), ".history");
+  auto bad = parse(replace(full, at, at + "\nhistory = \"no\""), "x");
+  EXPECT_FALSE(bad.ok());
 }
 
 TEST(ConfigDigest, DifferencesNameTheKeyPathsThatDiffer) {
