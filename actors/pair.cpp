@@ -110,11 +110,25 @@ std::vector<item_update> pair_state::forward(int server, std::vector<item_update
         }
       }
       if (hot || warm) last_forwarded[u.handle] = u.source_time;
+      if (hot && u.source_time != 0) {
+        // The standby's values up to this one are delivered now: its window keeps only what
+        // is ahead of the stream (all a catch-up can use), so it stays a few values long and
+        // a failover looks through little.
+        auto& other = window[1 - server];
+        if (auto w = other.find(u.handle); w != other.end())
+          while (!w->second.empty() && w->second.front().source_time != 0 &&
+                 w->second.front().source_time <= u.source_time)
+            w->second.pop_front();
+      }
       if (&*out != &u) *out = std::move(u);
       ++out;
     } else if (hot) {
-      auto& w = window[server][u.handle];
       int64_t t = u.source_time;
+      if (t != 0) { // delivered already from the active server: nothing to catch up
+        auto last = last_forwarded.find(u.handle);
+        if (last != last_forwarded.end() && t <= last->second) continue;
+      }
+      auto& w = window[server][u.handle];
       w.push_back(std::move(u));
       while (w.size() > max_window || (t != 0 && w.front().source_time < t - window_ticks()))
         w.pop_front();

@@ -88,7 +88,9 @@ struct pair_state {
   std::unordered_map<uint32_t, item_spec> face_items;
   /// Hot mode: each server's latest changes per face item (a short window), and the source
   /// time of the last change forwarded per item, so a failover forwards the standby's changes
-  /// the failed server never delivered, in order.
+  /// the failed server never delivered, in order. The window keeps only changes newer than the
+  /// last one forwarded (with both servers in step, none), bounded by window_ticks() and
+  /// max_window for a server that hangs.
   std::array<std::unordered_map<uint32_t, std::deque<item_update>>, 2> window;
   std::unordered_map<uint32_t, int64_t> last_forwarded;
   /// Warm mode: after a failover, per face item, the source time of the last change forwarded

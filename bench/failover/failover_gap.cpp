@@ -189,7 +189,14 @@ run_result run_one(const config& c, const std::string& space, const std::string&
     int64_t at = rfc3339_ms(p["last_failover"].value("time", ""));
     if (at > 0) r.detect_ms = static_cast<double>(at - kill_wall);
   }
-  if (c.verbose) std::fprintf(stderr, "pair after: %s\n", p.dump().c_str());
+  if (c.verbose) {
+    std::fprintf(stderr, "pair after: %s\nkill at %lld (Unix ms)\n", p.dump().c_str(),
+                 static_cast<long long>(kill_wall));
+    auto ev = node.console("events 6");
+    if (ev.contains("events"))
+      for (auto& e : ev["events"])
+        std::fprintf(stderr, "  %s %s\n", e.value("time", "").c_str(), e.value("text", "").c_str());
+  }
   cl.close();
   node.stop();
   if (sig != SIGKILL) ::kill(a.pid(), SIGKILL); // a stopped process takes SIGKILL at once

@@ -451,6 +451,49 @@ TEST_F(pair_face_test, hot_forwards_the_active_server_and_on_failover_the_change
   EXPECT_EQ(received(), (std::vector<int64_t>{1, 2, 3, 4, 5}));
 }
 
+// The hot window holds only the standby's changes ahead of what was forwarded (all a catch-up
+// can use): a standby value the active server delivered already is not kept, and one kept is
+// dropped once the active server delivers its source time. With both servers in step it stays
+// empty; the catch-up is the same as above.
+TEST_F(pair_face_test, the_hot_window_keeps_only_the_standbys_changes_ahead_of_the_stream) {
+  start(config::pair_mode::hot, false, {}, face);
+  up(0);
+  up(1);
+  subscribe();
+  uint32_t handle = logs[1].monitored.at(0).handle;
+  auto window = [&] {
+    std::vector<int64_t> out;
+    auto w = st().window[1].find(handle);
+    if (w != st().window[1].end())
+      for (auto& u : w->second)
+        out.push_back(u.source_time);
+    return out;
+  };
+  auto ticks = [](int64_t v) { return counter_value(v).source_timestamp->ticks; };
+  counter(1, 1); // ahead of the primary
+  counter(1, 2);
+  EXPECT_EQ(window(), (std::vector<int64_t>{ticks(1), ticks(2)}));
+  counter(0, 1); // the primary catches up: 1 is delivered, 2 is still ahead
+  EXPECT_EQ(window(), (std::vector<int64_t>{ticks(2)}));
+  counter(0, 2);
+  counter(0, 3);
+  EXPECT_TRUE(window().empty());
+  counter(1, 3); // behind the stream: not kept
+  EXPECT_TRUE(window().empty());
+  for (int64_t v = 4; v <= 100; ++v) { // in step for a while: the window never grows
+    counter(0, v);
+    counter(1, v);
+  }
+  EXPECT_TRUE(window().empty());
+  counter(1, 101);
+  counter(1, 102);
+  down(0);
+  std::vector<int64_t> expected;
+  for (int64_t v = 1; v <= 102; ++v)
+    expected.push_back(v);
+  EXPECT_EQ(received(), expected);
+}
+
 TEST_F(pair_face_test, warm_reports_only_on_the_active_server_and_switches_modes_on_failover) {
   start(config::pair_mode::warm, false, {}, face);
   up(0);

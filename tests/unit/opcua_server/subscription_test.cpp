@@ -347,6 +347,69 @@ TEST_F(server_subscriptions, monitoring_and_publishing_modes_stop_and_resume_dat
   EXPECT_EQ(values_of(publish()), std::vector<int32_t>{51});
 }
 
+// What a cycle publishes is found from the items that hold values, not by walking every item:
+// the notifications still come in item order, an item deleted while it held a value is gone
+// from the next message, and a Sampling item's queued value goes out once it reports again.
+TEST_F(server_subscriptions, only_items_holding_values_are_published_in_item_order) {
+  subscribe(3, 20);
+  CreateMonitoredItemsRequest ci;
+  ci.subscription_id = sub_id;
+  for (auto [node, handle] : {std::pair<const char*, uint32_t>{"Sim.Setpoint", 8},
+                              std::pair<const char*, uint32_t>{"Sim.Counter", 9}}) {
+    MonitoredItemCreateRequest item;
+    item.item_to_monitor.node_id = NodeId(1, String(node));
+    item.requested_parameters.client_handle = handle;
+    ci.items_to_create.push_back(item);
+  }
+  auto cr = c->call(ci);
+  ASSERT_TRUE(cr.ok());
+  auto* cmr = std::get_if<CreateMonitoredItemsResponse>(&*cr);
+  ASSERT_NE(cmr, nullptr);
+  ASSERT_EQ(cmr->results.size(), 2u);
+  const uint32_t setpoint_item = cmr->results[0].monitored_item_id;
+  const uint32_t second_counter = cmr->results[1].monitored_item_id;
+  auto handles = [](const PublishResponse& p) {
+    std::vector<uint32_t> out;
+    for (auto& m : items_of(p))
+      out.push_back(m.client_handle);
+    return out;
+  };
+  // The first values: the first item's may come alone (created earlier), then the others.
+  std::vector<uint32_t> first;
+  for (int i = 0; i < 3 && first.size() < 3; ++i) {
+    auto h = handles(publish());
+    first.insert(first.end(), h.begin(), h.end());
+  }
+  EXPECT_EQ(first, (std::vector<uint32_t>{7, 8, 9}));
+
+  // Changes on all three items; the one on the second counter is deleted before the cycle.
+  space->set_value(NodeId(1, String("Sim.Setpoint")), DataValue(Variant(2.5)));
+  space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(int32_t{43})));
+  DeleteMonitoredItemsRequest del;
+  del.subscription_id = sub_id;
+  del.monitored_item_ids = {second_counter};
+  ASSERT_TRUE(c->call(del).ok());
+  EXPECT_EQ(handles(publish()), (std::vector<uint32_t>{7, 8}));
+
+  // Sampling: the setpoint's change waits in its queue; the counter's goes out alone.
+  SetMonitoringModeRequest sampling;
+  sampling.subscription_id = sub_id;
+  sampling.monitoring_mode = MonitoringMode::Sampling;
+  sampling.monitored_item_ids = {setpoint_item};
+  ASSERT_TRUE(c->call(sampling).ok());
+  space->set_value(NodeId(1, String("Sim.Setpoint")), DataValue(Variant(3.5)));
+  space->set_value(NodeId(1, String("Sim.Counter")), DataValue(Variant(int32_t{44})));
+  EXPECT_EQ(handles(publish()), (std::vector<uint32_t>{7}));
+  auto reporting = sampling;
+  reporting.monitoring_mode = MonitoringMode::Reporting;
+  ASSERT_TRUE(c->call(reporting).ok());
+  auto after = publish();
+  ASSERT_EQ(handles(after), (std::vector<uint32_t>{8}));
+  EXPECT_EQ(items_of(after)[0].value.value, Variant(3.5));
+  // Nothing held any more: a keep-alive.
+  EXPECT_TRUE(publish().notification_message.notification_data.empty());
+}
+
 TEST_F(server_subscriptions, delete_subscriptions_answers_parked_publishes_first) {
   subscribe(1000);
   EXPECT_EQ(values_of(publish()), std::vector<int32_t>{42});
